@@ -1,0 +1,13 @@
+from django.conf import settings
+
+
+def site(request):
+    """Site-wide values every page needs: the product name and the user's roles for the navigation."""
+    user = getattr(request, "user", None)
+    authenticated = bool(user and user.is_authenticated)
+    return {
+        "site_name": "Twoway",
+        "site_url": settings.SITE_URL,
+        "is_hr_admin": authenticated and user.is_hr_admin,
+        "is_leader": authenticated and user.is_leader,
+    }

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("support/", admin.site.urls),
+]
+
+handler403 = "mentoring.views.permission_denied"
+handler404 = "mentoring.views.page_not_found"
+handler500 = "mentoring.views.server_error"

@@ -1,0 +1,44 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import health
+
+
+@login_required
+def home(request):
+    """What to do next, by role. An HR admin may also be a participant; each role gets its own panel."""
+    person = getattr(request.user, "person", None)
+    return render(request, "home.html", {"person": person})
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {
+        "database": health.check_database(),
+        "broker": health.check_broker(),
+        "beat": health.check_beat(),
+    }
+    healthy = all(ok for ok, _ in checks.values())
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # Rendered without the request context: the database or the session may be what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -1,0 +1,62 @@
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from profiles.demo.company import DEMO_PASSWORD, build_company
+from profiles.models import Person, User
+
+
+class Command(BaseCommand):
+    help = "Build (or bring back up to date) the demo company. Idempotent. Refused when DEBUG is off."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data is refused when DEBUG is off: it has published passwords.")
+        with transaction.atomic():
+            people = build_company()
+            by_employee_id = self._upsert_people(people)
+            logins = self._upsert_logins(people, by_employee_id)
+        self.stdout.write(self.style.SUCCESS(f"Demo company ready: {len(people)} people."))
+        for email, role in logins:
+            self.stdout.write(f"  {email:<24} {role:<26} password: {DEMO_PASSWORD}")
+
+    def _upsert_people(self, people):
+        existing = {p.employee_id: p for p in Person.objects.filter(employee_id__in=[d.employee_id for d in people])}
+        for demo in people:
+            person = existing.get(demo.employee_id) or Person(employee_id=demo.employee_id)
+            for field in ("email", "full_name", "job_title", "department", "location", "time_zone", "level"):
+                setattr(person, field, getattr(demo, field))
+            person.is_active = True
+            person.save()
+            existing[demo.employee_id] = person
+        for demo in people:
+            person = existing[demo.employee_id]
+            manager = existing.get(demo.manager_employee_id)
+            if person.manager_id != (manager.pk if manager else None):
+                person.manager = manager
+                person.save(update_fields=["manager", "updated_at"])
+        return existing
+
+    def _upsert_logins(self, people, by_employee_id):
+        logins = []
+        for demo in people:
+            if not demo.login:
+                continue
+            user = User.objects.filter(email__iexact=demo.email).first() or User(email=demo.email)
+            user.full_name = demo.full_name
+            user.is_hr_admin = demo.login == "hr"
+            user.is_leader = demo.login == "leader"
+            if not user.pk or not user.check_password(DEMO_PASSWORD):
+                user.set_password(DEMO_PASSWORD)
+            user.save()
+            EmailAddress.objects.update_or_create(
+                user=user, email=demo.email, defaults={"verified": True, "primary": True}
+            )
+            person = by_employee_id[demo.employee_id]
+            if person.user_id != user.pk:
+                person.user = user
+                person.save(update_fields=["user", "updated_at"])
+            role = {"hr": "HR admin", "leader": "leader"}.get(demo.login, f"participant, level {demo.level}")
+            logins.append((demo.email, role))
+        return sorted(logins)

@@ -1,0 +1,122 @@
+from zoneinfo import available_timezones
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Seniority grades. "Reverse" mentoring is defined by career level, never by age: there is no
+# birth date, age or generation field anywhere in Twoway.
+LEVEL_MIN = 1
+LEVEL_MAX = 9
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in available_timezones())
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A login account. The email is the identifier; there are no usernames."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(
+        _("support staff"), default=False, help_text=_("Can log into the support (Django admin) site.")
+    )
+    is_hr_admin = models.BooleanField(
+        _("HR admin"), default=False, help_text=_("Runs programs, the directory, matching and pair health.")
+    )
+    is_leader = models.BooleanField(
+        _("leader"), default=False, help_text=_("Sees the success dashboards (aggregates only).")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return (self.full_name.split(" ")[0] if self.full_name else "") or self.email
+
+
+class Person(models.Model):
+    """An entry of the employee directory, with at most one login account. Leavers are inactive."""
+
+    email = models.EmailField(_("email"))
+    full_name = models.CharField(_("full name"), max_length=200)
+    job_title = models.CharField(_("job title"), max_length=200)
+    department = models.CharField(_("department"), max_length=120, db_index=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", choices=TIME_ZONE_CHOICES)
+    level = models.PositiveSmallIntegerField(
+        _("level"),
+        validators=[MinValueValidator(LEVEL_MIN), MaxValueValidator(LEVEL_MAX)],
+        help_text=_("Seniority grade, %(min)s (entry) to %(max)s (executive).") % {"min": LEVEL_MIN, "max": LEVEL_MAX},
+    )
+    manager = models.ForeignKey(
+        "self", verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    employee_id = models.CharField(_("employee id"), max_length=64, blank=True)
+    user = models.OneToOneField(
+        User, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="person_email_ci_unique"),
+            models.UniqueConstraint(
+                fields=["employee_id"], condition=~models.Q(employee_id=""), name="person_employee_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=LEVEL_MIN, level__lte=LEVEL_MAX), name="person_level_in_range"
+            ),
+            models.CheckConstraint(condition=~models.Q(manager=models.F("pk")), name="person_not_own_manager"),
+        ]
+
+    def __str__(self):
+        return self.full_name

@@ -1,0 +1,1 @@
+# Models arrive with their issue; the app is wired so that migrations and URLs have a home.
