@@ -198,6 +198,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Twoway] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split("://", 1)[0]
 ACCOUNT_ADAPTER = "profiles.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "profiles.forms.SignupForm"}
 # allauth's rate limits (login_failed: 5 bad passwords per 5 minutes per account) are kept at their
 # defaults; they live in the default cache, which is shared by every process.
 ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNUP_DOMAINS")]
@@ -205,18 +206,26 @@ ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNU
 # --- Email ----------------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Twoway <twoway@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env_int("EMAIL_PORT", 25)
-    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+_email_host = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
+# Django 6.1's MAILERS replaces the EMAIL_* settings (deprecated, removed in Django 2028).
+if _email_host:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env_int("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+    }
 else:
-    # No mail server configured: mail is printed by the process that sends it.
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Development with no mail server configured: mail is printed by the process that sends it.
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
 # --- I18n and time --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

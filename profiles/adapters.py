@@ -1,25 +1,10 @@
 from allauth.account.adapter import DefaultAccountAdapter
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
-from .selectors import signup_allowed_for
 from .services import user_link_person
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """allauth's hooks: who may sign up, and tying a new login to its directory entry."""
-
-    def clean_email(self, email):
-        email = super().clean_email(email)
-        if not signup_allowed_for(email=email):
-            # Says nothing about whether an account exists: the rule is about the address alone.
-            raise ValidationError(
-                _(
-                    "Sign-up is open only to invited people and to the company's own email domains. "
-                    "Ask your HR team for an invitation."
-                )
-            )
-        return email
+    """allauth's hooks: tying a new login to its directory entry (who may sign up: forms.SignupForm)."""
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

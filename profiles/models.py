@@ -90,10 +90,16 @@ class Person(models.Model):
     level = models.PositiveSmallIntegerField(
         _("level"),
         validators=[MinValueValidator(LEVEL_MIN), MaxValueValidator(LEVEL_MAX)],
-        help_text=_("Seniority grade, %(min)s (entry) to %(max)s (executive).") % {"min": LEVEL_MIN, "max": LEVEL_MAX},
+        help_text=_("Seniority grade, %(min)s (entry) to %(max)s (executive).")
+        % {"min": LEVEL_MIN, "max": LEVEL_MAX},
     )
     manager = models.ForeignKey(
-        "self", verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        "self",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
     )
     is_active = models.BooleanField(_("active"), default=True)
     employee_id = models.CharField(_("employee id"), max_length=64, blank=True)
@@ -115,7 +121,9 @@ class Person(models.Model):
             models.CheckConstraint(
                 condition=models.Q(level__gte=LEVEL_MIN, level__lte=LEVEL_MAX), name="person_level_in_range"
             ),
-            models.CheckConstraint(condition=~models.Q(manager=models.F("pk")), name="person_not_own_manager"),
+            models.CheckConstraint(
+                condition=~models.Q(manager=models.F("pk")), name="person_not_own_manager"
+            ),
         ]
 
     def __str__(self):

@@ -27,16 +27,94 @@ DEPARTMENTS = {
     "Operations": ("Operations Analyst", "Operations"),
 }
 FIRST_NAMES = [
-    "Amara", "Ben", "Chiara", "Dev", "Elif", "Farah", "Gabriel", "Hiro", "Ines", "Jonas", "Kavya", "Liam",
-    "Mei", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sami", "Tariq", "Uma", "Viktor", "Wen", "Ximena",
-    "Yusuf", "Zoe", "Aisha", "Bruno", "Carmen", "Daniel", "Emeka", "Freya", "Grace", "Hamid", "Isla",
-    "Jae", "Keanu", "Lucia", "Mateo", "Noor", "Oskar", "Paula", "Rahul", "Sofia", "Thandi", "Valentina",
+    "Amara",
+    "Ben",
+    "Chiara",
+    "Dev",
+    "Elif",
+    "Farah",
+    "Gabriel",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Mei",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aisha",
+    "Bruno",
+    "Carmen",
+    "Daniel",
+    "Emeka",
+    "Freya",
+    "Grace",
+    "Hamid",
+    "Isla",
+    "Jae",
+    "Keanu",
+    "Lucia",
+    "Mateo",
+    "Noor",
+    "Oskar",
+    "Paula",
+    "Rahul",
+    "Sofia",
+    "Thandi",
+    "Valentina",
 ]
 LAST_NAMES = [
-    "Okafor", "Schmidt", "Rossi", "Patel", "Yilmaz", "Haddad", "Silva", "Tanaka", "García", "Berg",
-    "Iyer", "Murphy", "Wang", "Kowalski", "Farouk", "Nair", "Dubois", "Martínez", "Virtanen", "Khan",
-    "Mensah", "Novak", "Li", "Hernández", "Aydın", "Fischer", "Mbeki", "Costa", "Johansson", "Kim",
-    "Adeyemi", "Larsen", "Moreau", "Sato", "O'Brien", "Romero", "Chen", "Andersen", "Bauer", "Osei",
+    "Okafor",
+    "Schmidt",
+    "Rossi",
+    "Patel",
+    "Yilmaz",
+    "Haddad",
+    "Silva",
+    "Tanaka",
+    "García",
+    "Berg",
+    "Iyer",
+    "Murphy",
+    "Wang",
+    "Kowalski",
+    "Farouk",
+    "Nair",
+    "Dubois",
+    "Martínez",
+    "Virtanen",
+    "Khan",
+    "Mensah",
+    "Novak",
+    "Li",
+    "Hernández",
+    "Aydın",
+    "Fischer",
+    "Mbeki",
+    "Costa",
+    "Johansson",
+    "Kim",
+    "Adeyemi",
+    "Larsen",
+    "Moreau",
+    "Sato",
+    "O'Brien",
+    "Romero",
+    "Chen",
+    "Andersen",
+    "Bauer",
+    "Osei",
 ]
 IC_TITLES = {1: "Associate {}", 2: "{}", 3: "{} II", 4: "Senior {}"}
 
@@ -59,7 +137,12 @@ class DemoPerson:
 DEMO_LOGINS = {
     "Engineering/head": ("leader@example.com", "Lena Okonkwo", "Chief Technology Officer", "leader"),
     "Finance/head": ("mentee@example.com", "Martin Keller", "Chief Financial Officer", "participant"),
-    "Sales/director/0": ("mentee2@example.com", "Sandra Whitfield", "Director of Sales, Americas", "participant"),
+    "Sales/director/0": (
+        "mentee2@example.com",
+        "Sandra Whitfield",
+        "Director of Sales, Americas",
+        "participant",
+    ),
     "People & Culture/manager/0": ("hr@example.com", "Hana Ruiz", "People Programs Manager", "hr"),
     "Marketing/ic/0": ("mentor@example.com", "Maya Chen", "Social Media Associate", "participant"),
     "Engineering/ic/0": ("mentor2@example.com", "Tomás Reyes", "Associate Software Engineer", "participant"),
@@ -110,16 +193,28 @@ def build_company(seed: int = 2026) -> list[DemoPerson]:
         for dir_index in range(2):
             dir_location = LOCATIONS[(d_index + dir_index * 2) % len(LOCATIONS)]
             director = new_person(
-                7, department, f"Director of {area}", dir_location, head, slot=f"{department}/director/{dir_index}"
+                7,
+                department,
+                f"Director of {area}",
+                dir_location,
+                head,
+                slot=f"{department}/director/{dir_index}",
             )
             for m_index in range(2):
                 manager_slot = f"{department}/manager/{dir_index * 2 + m_index}"
                 manager = new_person(
-                    rng.choice([5, 6]), department, f"{area} Manager", dir_location, director, slot=manager_slot
+                    rng.choice([5, 6]),
+                    department,
+                    f"{area} Manager",
+                    dir_location,
+                    director,
+                    slot=manager_slot,
                 )
                 for ic_index in range(6):
                     level = rng.choice([1, 2, 2, 3, 3, 4])
                     ic_slot = f"{department}/ic/{(dir_index * 2 + m_index) * 6 + ic_index}"
                     location = dir_location if rng.random() < 0.7 else rng.choice(LOCATIONS)
-                    new_person(level, department, IC_TITLES[level].format(ic_title), location, manager, slot=ic_slot)
+                    new_person(
+                        level, department, IC_TITLES[level].format(ic_title), location, manager, slot=ic_slot
+                    )
     return people

@@ -22,7 +22,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<24} {role:<26} password: {DEMO_PASSWORD}")
 
     def _upsert_people(self, people):
-        existing = {p.employee_id: p for p in Person.objects.filter(employee_id__in=[d.employee_id for d in people])}
+        existing = {
+            p.employee_id: p for p in Person.objects.filter(employee_id__in=[d.employee_id for d in people])
+        }
         for demo in people:
             person = existing.get(demo.employee_id) or Person(employee_id=demo.employee_id)
             for field in ("email", "full_name", "job_title", "department", "location", "time_zone", "level"):
