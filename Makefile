@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/twoway)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test setup lint browser clean
+.PHONY: run test setup services lint browser clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: Twoway needs Python 3.13."; exit 1; }
@@ -34,13 +34,17 @@ run: setup
 browser:
 	@command -v chromium >/dev/null || { \
 	  echo "Installing Chromium for the browser tests (Debian package)..."; \
-	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: setup browser lint
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bin/check-services
+services: setup
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bin/check-services
+
+# Services first: a missing PostgreSQL or Redis stops the run at once, before anything slow.
+test: services browser lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

@@ -17,6 +17,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TWOWAY_VAR_DIR") or BASE_DIR / "var")
 
 
+def env_str(name: str, default: str = "") -> str:
+    """An unset and an empty variable both mean "use the default" (as in a blank .env line)."""
+    return os.environ.get(name) or default
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -25,7 +30,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
 def env_int(name: str, default: int) -> int:
@@ -38,7 +43,7 @@ DEBUG = env_bool("DEBUG", False)
 # --- Secret key: required, never a default -------------------------------------------------------
 # `make run` writes a random one to var/secret_key on first use; production sets SECRET_KEY.
 KNOWN_DEFAULT_SECRET_KEYS = {"", "change-me", "changeme", "secret", "change-me-to-a-long-random-string"}
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY and (VAR_DIR / "secret_key").exists():
     SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
 if SECRET_KEY in KNOWN_DEFAULT_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
@@ -48,7 +53,7 @@ if SECRET_KEY in KNOWN_DEFAULT_SECRET_KEYS or SECRET_KEY.startswith("django-inse
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
@@ -123,13 +128,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker -------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "twoway"),
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "twoway"),
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -204,9 +209,9 @@ ACCOUNT_FORMS = {"signup": "profiles.forms.SignupForm"}
 ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNUP_DOMAINS")]
 
 # --- Email ----------------------------------------------------------------------------------------------
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Twoway <twoway@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Twoway <twoway@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-_email_host = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
+_email_host = env_str("EMAIL_HOST", "" if DEBUG else "localhost")
 # Django 6.1's MAILERS replaces the EMAIL_* settings (deprecated, removed in Django 2028).
 if _email_host:
     MAILERS = {
@@ -215,8 +220,8 @@ if _email_host:
             "OPTIONS": {
                 "host": _email_host,
                 "port": env_int("EMAIL_PORT", 25),
-                "username": os.environ.get("EMAIL_HOST_USER", ""),
-                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "username": env_str("EMAIL_HOST_USER", ""),
+                "password": env_str("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", False),
                 "use_ssl": env_bool("EMAIL_USE_SSL", False),
                 "timeout": env_int("EMAIL_TIMEOUT", 10),
@@ -231,7 +236,7 @@ else:
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -287,6 +292,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

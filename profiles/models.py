@@ -128,3 +128,89 @@ class Person(models.Model):
 
     def __str__(self):
         return self.full_name
+
+
+class Invitation(models.Model):
+    """HR invites a directory Person to sign up. The link carries a random token; only its hash is kept."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("invited by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    send_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one open (neither accepted nor revoked) invitation per person.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_person",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} ({self.status_label})"
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        EXPIRED = "expired", _("Expired")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return self.Status.ACCEPTED
+        if self.revoked_at:
+            return self.Status.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.OPEN
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
+
+
+class MeetingFormat(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    CHAT = "chat", _("Chat")
+    HYBRID = "hybrid", _("Hybrid")
+
+
+class Profile(models.Model):
+    """What a participant says about themself; visible to HR and, once paired, to their partner."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="profile")
+    about = models.TextField(_("about me"), blank=True, max_length=2000)
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    languages = models.CharField(
+        _("languages"),
+        max_length=200,
+        blank=True,
+        help_text=_("Languages you can mentor in, comma separated."),
+    )
+    preferred_format = models.CharField(
+        _("preferred meeting format"), max_length=20, choices=MeetingFormat.choices, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("profile")
+
+    def __str__(self):
+        return str(self.person)

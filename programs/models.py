@@ -1,1 +1,204 @@
-# Models arrive with their issue; the app is wired so that migrations and URLs have a home.
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import MeetingFormat, Person, User
+
+DEFAULT_THEMES = [
+    (_("New technology"), _("Which tools does the junior use every day that the senior has never tried?")),
+    (_("Marketing strategies"), _("How do people of the junior's circle discover and choose products?")),
+    (_("Workplace culture"), _("What makes a team a place where people speak up?")),
+    (_("Diversity and inclusion"), _("Whose voice is missing from the decisions the senior takes?")),
+]
+NOT_TIED_TO_PERFORMANCE = _(
+    "Taking part is voluntary and is not tied to performance reviews, pay or promotion, for either side."
+)
+
+
+class Program(models.Model):
+    """A reverse-mentoring program (one cohort): its purpose, rules, dates and lifecycle."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ENROLLING = "enrolling", _("Enrolling")
+        MATCHING = "matching", _("Matching")
+        RUNNING = "running", _("Running")
+        CLOSED = "closed", _("Closed")
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), help_text=_("Why this program exists, in a few lines."))
+    objectives = models.TextField(_("objectives"), blank=True)
+    mentee_hopes = models.TextField(
+        _("what mentees hope to learn"), blank=True, help_text=_("What the senior leaders hope to learn.")
+    )
+    mentor_offers = models.TextField(
+        _("what mentors can offer"), blank=True, help_text=_("What the junior colleagues can teach.")
+    )
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DRAFT)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+
+    cadence_days = models.PositiveSmallIntegerField(
+        _("check-in cadence (days)"),
+        default=14,
+        validators=[MinValueValidator(7), MaxValueValidator(90)],
+        help_text=_("How often each pair checks in. Every 2 weeks by default."),
+    )
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    enrollment_opens_on = models.DateField(_("enrollment opens on"), null=True, blank=True)
+    enrollment_closes_on = models.DateField(_("enrollment closes on"), null=True, blank=True)
+
+    hours_per_month = models.PositiveSmallIntegerField(
+        _("time per month (hours)"), default=2, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    meeting_minutes = models.PositiveSmallIntegerField(
+        _("meeting length (minutes)"), default=45, validators=[MinValueValidator(15), MaxValueValidator(240)]
+    )
+    confidentiality_norms = models.TextField(
+        _("confidentiality norms"),
+        default=_(
+            "What is said in a check-in stays in the pair. Private notes are the author's alone. "
+            "HR sees dates and statuses, never what was said."
+        ),
+    )
+
+    target_checkin_adherence_pct = models.PositiveSmallIntegerField(
+        _("target check-in adherence (%)"), default=80, validators=[MaxValueValidator(100)]
+    )
+    target_goal_completion_pct = models.PositiveSmallIntegerField(
+        _("target goal completion (%)"), default=70, validators=[MaxValueValidator(100)]
+    )
+    target_satisfaction = models.DecimalField(
+        _("target satisfaction (1-5)"),
+        max_digits=2,
+        decimal_places=1,
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+
+    min_level_gap = models.PositiveSmallIntegerField(
+        _("minimum level gap"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(8)],
+        help_text=_("The mentee's level must be at least this much above the mentor's."),
+    )
+    mentor_capacity = models.PositiveSmallIntegerField(
+        _("mentees per mentor"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    mentee_capacity = models.PositiveSmallIntegerField(
+        _("mentors per mentee"), default=1, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    exclude_same_department = models.BooleanField(_("never pair people of the same department"), default=True)
+    exclude_same_manager = models.BooleanField(_("never pair people with the same manager"), default=True)
+
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("program")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(starts_on__isnull=True)
+                | models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gt=models.F("starts_on")),
+                name="program_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(enrollment_opens_on__isnull=True)
+                | models.Q(enrollment_closes_on__isnull=True)
+                | models.Q(enrollment_closes_on__gte=models.F("enrollment_opens_on")),
+                name="program_enrollment_window_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Theme(models.Model):
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="themes")
+    name = models.CharField(_("theme"), max_length=100)
+    discussion_guide = models.TextField(_("discussion guide"), blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="theme_unique_name_per_program")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Acknowledgement(models.Model):
+    """Something each participant must confirm before enrolling (code of conduct, a training done)."""
+
+    class Kind(models.TextChoices):
+        CODE_OF_CONDUCT = "code_of_conduct", _("Code of conduct")
+        TRAINING = "training", _("Prerequisite training")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="acknowledgements")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("what the participant confirms"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class Enrollment(models.Model):
+    """A Person in a Program as mentor (the junior) or mentee (the senior), by their own choice."""
+
+    class Role(models.TextChoices):
+        MENTOR = "mentor", _("Mentor (shares what they know, usually the more junior)")
+        MENTEE = "mentee", _("Mentee (learns, usually the more senior)")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrollments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrollments")
+    role = models.CharField(_("I join as"), max_length=10, choices=Role.choices)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    topics = models.ManyToManyField(Theme, verbose_name=_("topics"), blank=True, related_name="enrollments")
+    extra_topics = models.CharField(
+        _("other topics"), max_length=300, blank=True, help_text=_("Free tags, comma separated.")
+    )
+    hopes = models.TextField(_("what I hope to get out of it"), max_length=2000)
+    preferred_format = models.CharField(_("preferred format"), max_length=20, choices=MeetingFormat.choices)
+    availability = models.JSONField(_("availability"), default=list, blank=True)
+    languages = models.CharField(_("languages"), max_length=200, help_text=_("Comma separated."))
+    acknowledged = models.ManyToManyField(Acknowledgement, blank=True, related_name="+")
+    decision_reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("enrollment")
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "person"], name="enrollment_one_per_person_per_program"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.person} in {self.program} as {self.role}"
