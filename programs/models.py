@@ -202,3 +202,19 @@ class Enrollment(models.Model):
 
     def __str__(self):
         return f"{self.person} in {self.program} as {self.role}"
+
+
+AVAILABILITY_CHOICES = [
+    (f"{day}_{part}", label)
+    for day, day_label in [
+        ("mon", _("Monday")),
+        ("tue", _("Tuesday")),
+        ("wed", _("Wednesday")),
+        ("thu", _("Thursday")),
+        ("fri", _("Friday")),
+    ]
+    for part, label in [
+        ("am", _("%(day)s morning") % {"day": day_label}),
+        ("pm", _("%(day)s afternoon") % {"day": day_label}),
+    ]
+]

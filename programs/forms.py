@@ -1,0 +1,204 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, Theme
+from .services import EDITABLE_FIELDS, EnrollmentAnswers, editable_fields
+
+PROGRAM_SECTIONS = [
+    (_("Purpose"), ["name", "description", "objectives", "mentee_hopes", "mentor_offers"]),
+    (
+        _("Dates and cadence"),
+        ["starts_on", "ends_on", "enrollment_opens_on", "enrollment_closes_on", "cadence_days"],
+    ),
+    (_("Expectations"), ["hours_per_month", "meeting_minutes", "confidentiality_norms"]),
+    (
+        _("Success targets"),
+        ["target_checkin_adherence_pct", "target_goal_completion_pct", "target_satisfaction"],
+    ),
+    (
+        _("Matching rules"),
+        [
+            "min_level_gap",
+            "mentor_capacity",
+            "mentee_capacity",
+            "exclude_same_department",
+            "exclude_same_manager",
+        ],
+    ),
+]
+
+
+class ProgramForm(forms.ModelForm):
+    """The whole program, in sections. Fields the program's state locks are shown disabled."""
+
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Program
+        fields = sorted(EDITABLE_FIELDS)
+        widgets = {
+            field: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for field in ("starts_on", "ends_on", "enrollment_opens_on", "enrollment_closes_on")
+        } | {
+            field: forms.Textarea(attrs={"rows": 3})
+            for field in (
+                "description",
+                "objectives",
+                "mentee_hopes",
+                "mentor_offers",
+                "confidentiality_norms",
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.updated_at
+            allowed = editable_fields(self.instance)
+            for name, field in self.fields.items():
+                if name != "version" and name not in allowed:
+                    field.disabled = True
+                    field.help_text = _("Locked while the program is %(state)s.") % {
+                        "state": self.instance.get_state_display().lower()
+                    }
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            *(Fieldset(title, *fields) for title, fields in PROGRAM_SECTIONS),
+            "version",
+            Submit("save", _("Save program")),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        for start, end, message in [
+            ("starts_on", "ends_on", _("The program must end after it starts.")),
+            ("enrollment_opens_on", "enrollment_closes_on", _("Enrollment must close on or after it opens.")),
+        ]:
+            if cleaned.get(start) and cleaned.get(end) and cleaned[end] < cleaned[start]:
+                self.add_error(end, message)
+        if cleaned.get("starts_on") and cleaned.get("ends_on") and cleaned["ends_on"] == cleaned["starts_on"]:
+            self.add_error("ends_on", _("The program must end after it starts."))
+        return cleaned
+
+    def program_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS if not self.fields[name].disabled}
+
+
+class ThemeForm(forms.ModelForm):
+    class Meta:
+        model = Theme
+        fields = ["name", "discussion_guide"]
+        widgets = {"discussion_guide": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save theme")))
+
+    def validate_unique(self):
+        # The service checks names case-insensitively and says so next to the field.
+        pass
+
+
+class AcknowledgementForm(forms.ModelForm):
+    class Meta:
+        model = Acknowledgement
+        fields = ["kind", "title", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save acknowledgement")))
+
+
+class EnrollmentForm(forms.Form):
+    role = forms.ChoiceField(label=_("I join as"), choices=Enrollment.Role.choices, widget=forms.RadioSelect)
+    topics = forms.ModelMultipleChoiceField(
+        label=_("Topics"),
+        queryset=Theme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("As a mentor: what you can offer. As a mentee: what you want to learn."),
+    )
+    extra_topics = forms.CharField(
+        label=_("Other topics"),
+        required=False,
+        max_length=300,
+        help_text=_("Free tags, comma separated, e.g. short video, AI tools, inclusive hiring."),
+    )
+    hopes = forms.CharField(
+        label=_("What you hope to get out of it"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Both sides learn: say what you hope to learn and what you hope to give."),
+    )
+    preferred_format = forms.ChoiceField(
+        label=_("Preferred format"), choices=Enrollment._meta.get_field("preferred_format").choices
+    )
+    availability = forms.MultipleChoiceField(
+        label=_("When you are usually free"),
+        choices=AVAILABILITY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    languages = forms.CharField(label=_("Languages"), max_length=200, help_text=_("Comma separated."))
+    acknowledged = forms.ModelMultipleChoiceField(
+        label=_("Before you join"),
+        queryset=Acknowledgement.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, program, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program
+        self.fields["topics"].queryset = program.themes.all()
+        self.fields["acknowledged"].queryset = program.acknowledgements.all()
+        self.fields["acknowledged"].label_from_instance = lambda a: f"{a.title}: {a.text}"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Send my enrollment")))
+
+    def answers(self) -> EnrollmentAnswers:
+        data = self.cleaned_data
+        return EnrollmentAnswers(
+            role=data["role"],
+            topics=list(data["topics"]),
+            extra_topics=data["extra_topics"],
+            hopes=data["hopes"],
+            preferred_format=data["preferred_format"],
+            availability=data["availability"],
+            languages=data["languages"],
+            acknowledged=list(data["acknowledged"]),
+        )
+
+    @classmethod
+    def initial_from(cls, enrollment: Enrollment) -> dict:
+        return {
+            "role": enrollment.role,
+            "topics": list(enrollment.topics.all()),
+            "extra_topics": enrollment.extra_topics,
+            "hopes": enrollment.hopes,
+            "preferred_format": enrollment.preferred_format,
+            "availability": enrollment.availability,
+            "languages": enrollment.languages,
+            "acknowledged": list(enrollment.acknowledged.all()),
+        }
+
+
+class DecisionForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            (s.value, s.label)
+            for s in (Enrollment.Status.APPROVED, Enrollment.Status.WAITLISTED, Enrollment.Status.DECLINED)
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Reason (the person reads it)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,358 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from profiles.permissions import hr_admin_required, person_required
+
+from . import selectors, services
+from .forms import AcknowledgementForm, DecisionForm, EnrollmentForm, ProgramForm, ThemeForm
+from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program
+
+PAGE_SIZE = 50
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    """Put a service's refusal next to the fields it names, or above the form."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _flash_error(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# --- HR: programs ---------------------------------------------------------------------------------
+
+
+@hr_admin_required
+def program_list(request):
+    archived = request.GET.get("archived") == "1"
+    programs = selectors.program_list_for_hr(archived=archived)
+    return render(request, "programs/list.html", {"programs": programs, "archived": archived})
+
+
+@hr_admin_required
+def program_create(request):
+    form = ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.program_create(actor=request.user, data=form.program_data())
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Program created as a draft, with the default themes."))
+            return redirect("programs:detail", pk=program.pk)
+    return render(request, "programs/form.html", {"form": form, "program": None})
+
+
+@hr_admin_required
+def program_detail(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    return render(
+        request,
+        "programs/detail.html",
+        {
+            "program": program,
+            "allows": services.STATE_ALLOWS[program.state],
+            "next_states": [Program.State(s) for s in sorted(services.TRANSITIONS[program.state])],
+            "counts": selectors.enrollment_counts(program=program),
+            "themes": program.themes.all(),
+            "acknowledgements": program.acknowledgements.all(),
+            "editable": bool(services.editable_fields(program)),
+        },
+    )
+
+
+@hr_admin_required
+def program_edit(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    form = ProgramForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_update(
+                program=program, data=form.program_data(), version=form.cleaned_data.get("version")
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Program saved."))
+            return redirect("programs:detail", pk=program.pk)
+    return render(
+        request,
+        "programs/form.html",
+        {"form": form, "program": program, "allows": services.STATE_ALLOWS[program.state]},
+    )
+
+
+@hr_admin_required
+@require_POST
+def program_transition(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    to_state = request.POST.get("to_state", "")
+    if to_state not in Program.State.values:
+        _flash_error(request, ValidationError(_("Unknown state.")))
+        return redirect("programs:detail", pk=program.pk)
+    try:
+        program = services.program_transition(program=program, to_state=to_state)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("The program is now %(state)s.") % {"state": program.get_state_display()})
+    return redirect("programs:detail", pk=program.pk)
+
+
+@hr_admin_required
+@require_POST
+def program_duplicate(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    copy = services.program_duplicate(program=program, actor=request.user)
+    messages.success(request, _("A copy was made as a new draft. Set its dates before enrollment opens."))
+    return redirect("programs:edit", pk=copy.pk)
+
+
+@hr_admin_required
+@require_POST
+def program_archive(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    try:
+        services.program_archive(program=program)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("Program archived."))
+    return redirect("programs:detail", pk=program.pk)
+
+
+# --- HR: themes and acknowledgements --------------------------------------------------------------
+
+
+@hr_admin_required
+def theme_edit(request, pk, theme_pk=None):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    theme = get_object_or_404(program.themes, pk=theme_pk) if theme_pk else None
+    form = ThemeForm(request.POST or None, instance=theme)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.theme_save(program=program, theme=theme, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Theme saved."))
+            return redirect("programs:detail", pk=program.pk)
+    heading = _("Edit theme") if theme else _("Add theme")
+    return render(request, "programs/item_form.html", {"form": form, "program": program, "heading": heading})
+
+
+@hr_admin_required
+@require_POST
+def theme_delete(request, pk, theme_pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    theme = get_object_or_404(program.themes, pk=theme_pk)
+    try:
+        services.theme_delete(theme=theme)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("Theme removed."))
+    return redirect("programs:detail", pk=program.pk)
+
+
+@hr_admin_required
+def acknowledgement_edit(request, pk, ack_pk=None):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    acknowledgement = get_object_or_404(program.acknowledgements, pk=ack_pk) if ack_pk else None
+    form = AcknowledgementForm(request.POST or None, instance=acknowledgement)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledgement_save(
+                program=program, acknowledgement=acknowledgement, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Acknowledgement saved."))
+            return redirect("programs:detail", pk=program.pk)
+    heading = _("Edit acknowledgement") if acknowledgement else _("Add acknowledgement")
+    return render(request, "programs/item_form.html", {"form": form, "program": program, "heading": heading})
+
+
+@hr_admin_required
+@require_POST
+def acknowledgement_delete(request, pk, ack_pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    acknowledgement = get_object_or_404(program.acknowledgements, pk=ack_pk)
+    try:
+        services.acknowledgement_delete(acknowledgement=acknowledgement)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("Acknowledgement removed."))
+    return redirect("programs:detail", pk=program.pk)
+
+
+# --- HR: enrollments ------------------------------------------------------------------------------
+
+
+@hr_admin_required
+def enrollment_list(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    role = request.GET.get("role", "") if request.GET.get("role") in Enrollment.Role.values else ""
+    status = request.GET.get("status", "") if request.GET.get("status") in Enrollment.Status.values else ""
+    query = request.GET.get("q", "").strip()
+    enrollments = selectors.enrollment_list_for_program(
+        program=program, role=role, status=status, query=query
+    )
+    page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/enrollments.html",
+        {
+            "program": program,
+            "page": page,
+            "role": role,
+            "status": status,
+            "q": query,
+            "roles": Enrollment.Role.choices,
+            "statuses": Enrollment.Status.choices,
+            "decision_form": DecisionForm(),
+            "can_decide": program.state in {Program.State.ENROLLING, Program.State.MATCHING},
+        },
+    )
+
+
+@hr_admin_required
+@require_POST
+def enrollment_decide(request, pk, enrollment_pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    enrollment = selectors.enrollment_get_for_hr(user=request.user, program=program, pk=enrollment_pk)
+    form = DecisionForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            enrollment = services.enrollment_decide(
+                enrollment=enrollment, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            error = exc
+    else:
+        error = ValidationError([e for errors in form.errors.values() for e in errors])
+    if request.htmx:
+        return render(
+            request,
+            "programs/enrollments.html#row",
+            {
+                "enrollment": enrollment,
+                "program": program,
+                "decision_form": form if error else DecisionForm(),
+                "row_error": error,
+                "can_decide": True,
+            },
+        )
+    if error:
+        _flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(name)s: %(status)s.")
+            % {"name": enrollment.person.full_name, "status": enrollment.get_status_display()},
+        )
+    return redirect("programs:enrollments", pk=program.pk)
+
+
+# --- Participants ---------------------------------------------------------------------------------
+
+
+@person_required
+def open_programs(request):
+    enrollments = list(selectors.enrollments_of_person(person=request.person))
+    enrolled_ids = {e.program_id for e in enrollments}
+    programs = [
+        p
+        for p in selectors.programs_enrolling()
+        if p.pk not in enrolled_ids and services.enrollment_window_open(p)
+    ]
+    return render(request, "programs/open.html", {"programs": programs, "enrollments": enrollments})
+
+
+@person_required
+def enroll(request, pk):
+    program = get_object_or_404(selectors.programs_enrolling(), pk=pk)
+    existing = Enrollment.objects.filter(program=program, person=request.person).first()
+    if existing:
+        return redirect("programs:my_enrollment", pk=existing.pk)
+    form = EnrollmentForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment = services.enrollment_create(
+                program=program, person=request.person, answers=form.answers()
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request, _("Thank you. HR will look at your enrollment; you'll see the decision here.")
+            )
+            return redirect("programs:my_enrollment", pk=enrollment.pk)
+    return render(
+        request,
+        "programs/enroll.html",
+        {
+            "program": program,
+            "form": form,
+            "window_open": services.enrollment_window_open(program),
+            "not_tied_to_performance": NOT_TIED_TO_PERFORMANCE,
+        },
+    )
+
+
+@person_required
+def my_enrollment(request, pk):
+    enrollment = selectors.enrollment_get_for_person(person=request.person, pk=pk)
+    program = enrollment.program
+    can_change = program.state == Program.State.ENROLLING and enrollment.status not in {
+        Enrollment.Status.DECLINED,
+        Enrollment.Status.WITHDRAWN,
+    }
+    form = None
+    if can_change:
+        form = EnrollmentForm(
+            request.POST or None, program=program, initial=EnrollmentForm.initial_from(enrollment)
+        )
+        form.helper.inputs[0].value = _("Save my answers")
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.enrollment_update(enrollment=enrollment, answers=form.answers())
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Your answers are saved."))
+                return redirect("programs:my_enrollment", pk=enrollment.pk)
+    can_withdraw = (
+        program.state in {Program.State.ENROLLING, Program.State.MATCHING}
+        and enrollment.status != Enrollment.Status.WITHDRAWN
+    )
+    return render(
+        request,
+        "programs/my_enrollment.html",
+        {"enrollment": enrollment, "program": program, "form": form, "can_withdraw": can_withdraw},
+    )
+
+
+@person_required
+@require_POST
+def withdraw(request, pk):
+    enrollment = selectors.enrollment_get_for_person(person=request.person, pk=pk)
+    try:
+        services.enrollment_withdraw(enrollment=enrollment)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("You have withdrawn. Nothing is held against you."))
+    return redirect("programs:my_enrollment", pk=enrollment.pk)

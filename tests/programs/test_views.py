@@ -1,0 +1,190 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from profiles.models import Person
+from programs.models import Enrollment, Program
+from tests.factories import EnrollmentFactory, ProgramFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
+
+
+@pytest.fixture
+def program(hr_admin):
+    return ProgramFactory(actor=hr_admin)
+
+
+@pytest.fixture
+def mentor_enrollment(program, mentor):
+    return EnrollmentFactory(program=program, person=mentor.person, role="mentor")
+
+
+def _hr_urls(program, enrollment):
+    theme = program.themes.first()
+    ack = program.acknowledgements.first()
+    return [
+        ("get", reverse("programs:list")),
+        ("get", reverse("programs:create")),
+        ("get", reverse("programs:detail", args=[program.pk])),
+        ("get", reverse("programs:edit", args=[program.pk])),
+        ("post", reverse("programs:transition", args=[program.pk])),
+        ("post", reverse("programs:duplicate", args=[program.pk])),
+        ("post", reverse("programs:archive", args=[program.pk])),
+        ("get", reverse("programs:theme_add", args=[program.pk])),
+        ("get", reverse("programs:theme_edit", args=[program.pk, theme.pk])),
+        ("post", reverse("programs:theme_delete", args=[program.pk, theme.pk])),
+        ("get", reverse("programs:acknowledgement_add", args=[program.pk])),
+        ("get", reverse("programs:acknowledgement_edit", args=[program.pk, ack.pk])),
+        ("post", reverse("programs:acknowledgement_delete", args=[program.pk, ack.pk])),
+        ("get", reverse("programs:enrollments", args=[program.pk])),
+        ("post", reverse("programs:decide", args=[program.pk, enrollment.pk])),
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_hr_pages_are_for_hr_admins_only(client, request, persona, program, mentor_enrollment):
+    client.force_login(request.getfixturevalue(persona))
+    for method, url in _hr_urls(program, mentor_enrollment):
+        response = getattr(client, method)(url, {"to_state": "draft", "status": "approved"})
+        if persona == "hr_admin":
+            assert response.status_code in {200, 302}, url
+        else:
+            assert response.status_code == 403, url
+    if persona != "hr_admin":
+        mentor_enrollment.refresh_from_db()
+        assert mentor_enrollment.status == "pending"
+        assert Program.objects.count() == 1
+
+
+def test_anonymous_visitors_go_to_login(client, program, mentor_enrollment):
+    for method, url in _hr_urls(program, mentor_enrollment) + [
+        ("get", reverse("programs:open")),
+        ("get", reverse("programs:enroll", args=[program.pk])),
+        ("get", reverse("programs:my_enrollment", args=[mentor_enrollment.pk])),
+    ]:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [("mentor", 200), ("mentee", 404), ("other_participant", 404), ("hr_admin", 404), ("leader", 404),
+     ("outsider", 403)],
+)
+def test_an_enrollment_page_shows_only_to_its_owner(client, request, persona, expected, mentor_enrollment):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("programs:my_enrollment", args=[mentor_enrollment.pk])).status_code == expected
+    response = client.post(reverse("programs:withdraw", args=[mentor_enrollment.pk]))
+    mentor_enrollment.refresh_from_db()
+    assert (mentor_enrollment.status == "withdrawn") == (persona == "mentor")
+    assert response.status_code == (302 if persona == "mentor" else expected)
+
+
+@pytest.mark.parametrize(("persona", "expected"), [(p, 403 if p == "outsider" else 200) for p in PERSONAS])
+def test_open_programs_and_enroll_pages_need_a_directory_entry(client, request, persona, expected, program):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("programs:open")).status_code == expected
+    assert client.get(reverse("programs:enroll", args=[program.pk])).status_code == expected
+
+
+def test_enrolling_from_the_form_and_bad_input_keeps_the_text(client, mentee, program):
+    client.force_login(mentee)
+    url = reverse("programs:enroll", args=[program.pk])
+    answers = {
+        "role": "mentee",
+        "topics": [t.pk for t in program.themes.all()[:1]],
+        "hopes": "I want to understand how my teams use short video.",
+        "preferred_format": "video",
+        "availability": ["tue_am"],
+        "languages": "English",
+    }
+    response = client.post(url, answers)  # no acknowledgements ticked
+    assert response.status_code == 200
+    assert "Please confirm each of these" in response.content.decode()
+    assert "I want to understand how my teams use short video." in response.content.decode()
+    assert not Enrollment.objects.exists()
+
+    answers["acknowledged"] = [a.pk for a in program.acknowledgements.all()]
+    response = client.post(url, answers)
+    enrollment = Enrollment.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("programs:my_enrollment", args=[enrollment.pk])
+    assert enrollment.person == mentee.person and enrollment.role == "mentee"
+    assert client.get(url).status_code == 302  # enrolled already: sent to their enrollment
+
+
+def test_hr_decides_with_htmx_and_gets_the_row_back(client, hr_admin, program, mentor_enrollment):
+    client.force_login(hr_admin)
+    url = reverse("programs:decide", args=[program.pk, mentor_enrollment.pk])
+    response = client.post(url, {"status": "declined", "reason": ""}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith(f'<tr id="enrollment-{mentor_enrollment.pk}"')
+    assert "Say why, in a sentence the person will read." in html
+    response = client.post(url, {"status": "approved"}, headers={"HX-Request": "true"})
+    assert "Approved" in response.content.decode()
+    mentor_enrollment.refresh_from_db()
+    assert mentor_enrollment.status == "approved"
+
+
+def test_program_form_errors_show_at_the_field(client, hr_admin):
+    client.force_login(hr_admin)
+    response = client.post(
+        reverse("programs:create"),
+        {"name": "", "description": "Why", "starts_on": "2027-03-01", "ends_on": "2027-01-01", "cadence_days": 3},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert set(form.errors) >= {"name", "ends_on", "cadence_days"}
+    assert not Program.objects.exists()
+
+
+def test_hr_runs_the_lifecycle_from_the_program_page(client, hr_admin):
+    client.force_login(hr_admin)
+    response = client.post(reverse("programs:create"), {
+        "name": "Pilot", "description": "Why we do it", "cadence_days": 14, "hours_per_month": 2,
+        "meeting_minutes": 45, "confidentiality_norms": "Stays in the pair.",
+        "target_checkin_adherence_pct": 80, "target_goal_completion_pct": 70, "target_satisfaction": 4,
+        "min_level_gap": 2, "mentor_capacity": 1, "mentee_capacity": 1, "exclude_same_department": "on",
+    })
+    program = Program.objects.get()
+    assert response["Location"] == reverse("programs:detail", args=[program.pk])
+    response = client.post(reverse("programs:transition", args=[program.pk]), {"to_state": "enrolling"}, follow=True)
+    assert "Before enrollment opens, set" in response.content.decode()
+    assert Program.objects.get().state == "draft"
+
+
+def _bulk_enrollments(program, n, start=0):
+    people = Person.objects.bulk_create(
+        Person(email=f"bulk{i}@example.com", full_name=f"Person {i}", job_title="Analyst", department="Sales",
+               level=2, employee_id=f"B{i:05d}")
+        for i in range(start, start + n)
+    )
+    enrollments = Enrollment.objects.bulk_create(
+        Enrollment(program=program, person=p, role="mentor", hopes="x", preferred_format="video", languages="en")
+        for p in people
+    )
+    theme = program.themes.first()
+    Enrollment.topics.through.objects.bulk_create(
+        Enrollment.topics.through(enrollment_id=e.pk, theme_id=theme.pk) for e in enrollments
+    )
+
+
+def _count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("view", ["programs:enrollments", "programs:list"])
+def test_list_query_counts_do_not_grow_with_rows(client, hr_admin, program, view):
+    client.force_login(hr_admin)
+    url = reverse(view, args=[program.pk]) if view == "programs:enrollments" else reverse(view)
+    _bulk_enrollments(program, 10)
+    small = _count_queries(client, url)
+    _bulk_enrollments(program, 990, start=10)  # 1,000 in all, on 20 pages
+    for i in range(5):
+        ProgramFactory(actor=hr_admin, name=f"Other {i}")
+    assert _count_queries(client, url) == small
