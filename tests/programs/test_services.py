@@ -32,20 +32,27 @@ def test_a_new_program_is_a_draft_with_default_themes_and_acknowledgements():
     assert program.state == Program.State.DRAFT
     assert program.cadence_days == 14  # biweekly by default
     assert [t.name for t in program.themes.all()] == [
-        "New technology", "Marketing strategies", "Workplace culture", "Diversity and inclusion",
+        "New technology",
+        "Marketing strategies",
+        "Workplace culture",
+        "Diversity and inclusion",
     ]
     assert program.acknowledgements.filter(kind="code_of_conduct").count() == 1
     assert program.acknowledgements.filter(kind="training").count() == 2
 
 
 def test_enrollment_cannot_open_without_dates():
-    program = services.program_create(actor=UserFactory(is_hr_admin=True), data={"name": "P", "description": "D"})
+    program = services.program_create(
+        actor=UserFactory(is_hr_admin=True), data={"name": "P", "description": "D"}
+    )
     with pytest.raises(ValidationError, match="Before enrollment opens, set: starts on, ends on"):
         services.program_transition(program=program, to_state="enrolling")
     assert Program.objects.get(pk=program.pk).state == "draft"
 
 
-@pytest.mark.parametrize(("state", "to_state"), [("draft", "running"), ("draft", "closed"), ("enrolling", "closed")])
+@pytest.mark.parametrize(
+    ("state", "to_state"), [("draft", "running"), ("draft", "closed"), ("enrolling", "closed")]
+)
 def test_illegal_transitions_are_refused(state, to_state):
     program = ProgramFactory(state=state)
     with pytest.raises(ValidationError, match="can't go from"):
@@ -93,7 +100,9 @@ def test_duplicate_copies_rules_and_themes_but_not_dates_or_people():
     copy = services.program_duplicate(program=program, actor=UserFactory(is_hr_admin=True))
     assert copy.state == "draft" and copy.min_level_gap == 3
     assert copy.starts_on is None and copy.enrollment_opens_on is None
-    assert list(copy.themes.values_list("name", flat=True)) == list(program.themes.values_list("name", flat=True))
+    assert list(copy.themes.values_list("name", flat=True)) == list(
+        program.themes.values_list("name", flat=True)
+    )
     assert copy.acknowledgements.count() == program.acknowledgements.count()
     assert copy.enrollments.count() == 0
 
@@ -112,7 +121,8 @@ def test_enrollment_needs_every_acknowledgement_and_a_topic():
     person = PersonFactory()
     with pytest.raises(ValidationError) as refused:
         services.enrollment_create(
-            program=program, person=person,
+            program=program,
+            person=person,
             answers=_answers(program, acknowledged=[], topics=[], extra_topics=""),
         )
     assert set(refused.value.error_dict) == {"acknowledged", "topics"}
@@ -149,7 +159,9 @@ def test_no_enrollment_in_a_draft_or_by_a_leaver():
         services.enrollment_create(program=draft, person=PersonFactory(), answers=_answers(draft))
     program = ProgramFactory()
     with pytest.raises(ValidationError, match="current employees"):
-        services.enrollment_create(program=program, person=PersonFactory(is_active=False), answers=_answers(program))
+        services.enrollment_create(
+            program=program, person=PersonFactory(is_active=False), answers=_answers(program)
+        )
 
 
 def test_hr_decides_and_a_decline_needs_a_reason():
@@ -170,7 +182,9 @@ def test_withdraw_before_matching_only():
     enrollment = EnrollmentFactory()
     assert services.enrollment_withdraw(enrollment=enrollment).status == "withdrawn"
     with pytest.raises(ValidationError, match="withdrawn"):
-        services.enrollment_decide(enrollment=enrollment, actor=UserFactory(is_hr_admin=True), status="approved")
+        services.enrollment_decide(
+            enrollment=enrollment, actor=UserFactory(is_hr_admin=True), status="approved"
+        )
     running = ProgramFactory(state="running")
     with pytest.raises(ValidationError, match="until matching is done"):
         services.enrollment_withdraw(enrollment=running.enrollments.first())

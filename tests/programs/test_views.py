@@ -71,8 +71,14 @@ def test_anonymous_visitors_go_to_login(client, program, mentor_enrollment):
 
 @pytest.mark.parametrize(
     ("persona", "expected"),
-    [("mentor", 200), ("mentee", 404), ("other_participant", 404), ("hr_admin", 404), ("leader", 404),
-     ("outsider", 403)],
+    [
+        ("mentor", 200),
+        ("mentee", 404),
+        ("other_participant", 404),
+        ("hr_admin", 404),
+        ("leader", 404),
+        ("outsider", 403),
+    ],
 )
 def test_an_enrollment_page_shows_only_to_its_owner(client, request, persona, expected, mentor_enrollment):
     client.force_login(request.getfixturevalue(persona))
@@ -110,7 +116,9 @@ def test_enrolling_from_the_form_and_bad_input_keeps_the_text(client, mentee, pr
     answers["acknowledged"] = [a.pk for a in program.acknowledgements.all()]
     response = client.post(url, answers)
     enrollment = Enrollment.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("programs:my_enrollment", args=[enrollment.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "programs:my_enrollment", args=[enrollment.pk]
+    )
     assert enrollment.person == mentee.person and enrollment.role == "mentee"
     assert client.get(url).status_code == 302  # enrolled already: sent to their enrollment
 
@@ -133,7 +141,13 @@ def test_program_form_errors_show_at_the_field(client, hr_admin):
     client.force_login(hr_admin)
     response = client.post(
         reverse("programs:create"),
-        {"name": "", "description": "Why", "starts_on": "2027-03-01", "ends_on": "2027-01-01", "cadence_days": 3},
+        {
+            "name": "",
+            "description": "Why",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-01-01",
+            "cadence_days": 3,
+        },
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -143,27 +157,49 @@ def test_program_form_errors_show_at_the_field(client, hr_admin):
 
 def test_hr_runs_the_lifecycle_from_the_program_page(client, hr_admin):
     client.force_login(hr_admin)
-    response = client.post(reverse("programs:create"), {
-        "name": "Pilot", "description": "Why we do it", "cadence_days": 14, "hours_per_month": 2,
-        "meeting_minutes": 45, "confidentiality_norms": "Stays in the pair.",
-        "target_checkin_adherence_pct": 80, "target_goal_completion_pct": 70, "target_satisfaction": 4,
-        "min_level_gap": 2, "mentor_capacity": 1, "mentee_capacity": 1, "exclude_same_department": "on",
-    })
+    response = client.post(
+        reverse("programs:create"),
+        {
+            "name": "Pilot",
+            "description": "Why we do it",
+            "cadence_days": 14,
+            "hours_per_month": 2,
+            "meeting_minutes": 45,
+            "confidentiality_norms": "Stays in the pair.",
+            "target_checkin_adherence_pct": 80,
+            "target_goal_completion_pct": 70,
+            "target_satisfaction": 4,
+            "min_level_gap": 2,
+            "mentor_capacity": 1,
+            "mentee_capacity": 1,
+            "exclude_same_department": "on",
+        },
+    )
     program = Program.objects.get()
     assert response["Location"] == reverse("programs:detail", args=[program.pk])
-    response = client.post(reverse("programs:transition", args=[program.pk]), {"to_state": "enrolling"}, follow=True)
+    response = client.post(
+        reverse("programs:transition", args=[program.pk]), {"to_state": "enrolling"}, follow=True
+    )
     assert "Before enrollment opens, set" in response.content.decode()
     assert Program.objects.get().state == "draft"
 
 
 def _bulk_enrollments(program, n, start=0):
     people = Person.objects.bulk_create(
-        Person(email=f"bulk{i}@example.com", full_name=f"Person {i}", job_title="Analyst", department="Sales",
-               level=2, employee_id=f"B{i:05d}")
+        Person(
+            email=f"bulk{i}@example.com",
+            full_name=f"Person {i}",
+            job_title="Analyst",
+            department="Sales",
+            level=2,
+            employee_id=f"B{i:05d}",
+        )
         for i in range(start, start + n)
     )
     enrollments = Enrollment.objects.bulk_create(
-        Enrollment(program=program, person=p, role="mentor", hopes="x", preferred_format="video", languages="en")
+        Enrollment(
+            program=program, person=p, role="mentor", hopes="x", preferred_format="video", languages="en"
+        )
         for p in people
     )
     theme = program.themes.first()
