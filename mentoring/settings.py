@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "programs",
     "pairings",
     "checkins",
+    # Last: the project itself, for commands that span the apps (seed_demo).
+    "mentoring",
 ]
 
 MIDDLEWARE = [

@@ -5,14 +5,27 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from profiles.models import Person
+from programs import selectors as program_selectors
+from programs.services import enrollment_window_open
+
 from . import health
 
 
 @login_required
 def home(request):
     """What to do next, by role. An HR admin may also be a participant; each role gets its own panel."""
-    person = getattr(request.user, "person", None)
-    return render(request, "home.html", {"person": person})
+    person = Person.objects.filter(user=request.user, is_active=True).first()
+    context = {"person": person}
+    if person:
+        context["enrollments"] = list(program_selectors.enrollments_of_person(person=person))
+        enrolled = {e.program_id for e in context["enrollments"]}
+        context["open_programs"] = [
+            p for p in program_selectors.programs_enrolling() if p.pk not in enrolled and enrollment_window_open(p)
+        ]
+    if request.user.is_hr_admin:
+        context["hr_programs"] = list(program_selectors.program_list_for_hr()[:5])
+    return render(request, "home.html", context)
 
 
 @never_cache

@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from profiles.models import Person, User
+from programs.models import Enrollment, Program
 
 DEMO_EMAILS = [
     "hr@example.com",
@@ -27,9 +28,13 @@ def test_seed_demo_builds_a_believable_company_and_is_idempotent(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     first = {p.employee_id: (p.email, p.manager_id, p.level) for p in Person.objects.all()}
+    enrollments_first = sorted(Enrollment.objects.values_list("program__name", "person__email", "role", "status"))
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     second = {p.employee_id: (p.email, p.manager_id, p.level) for p in Person.objects.all()}
     assert first == second
+    assert enrollments_first == sorted(
+        Enrollment.objects.values_list("program__name", "person__email", "role", "status")
+    )
     assert User.objects.count() == len(DEMO_EMAILS)
 
     people = {p.pk: p for p in Person.objects.all()}
@@ -63,3 +68,19 @@ def test_seed_demo_is_refused_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="refused when DEBUG is off"):
         call_command("seed_demo")
     assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_has_an_enrolling_program_with_approved_mentors_and_mentees(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    program = Program.objects.get(state="enrolling")
+    approved = program.enrollments.filter(status="approved")
+    assert approved.filter(role="mentor").count() >= 10 and approved.filter(role="mentee").count() >= 10
+    assert program.enrollments.filter(status="pending").exists()  # HR has decisions to make
+    for email, role in [("mentor@example.com", "mentor"), ("mentee@example.com", "mentee"),
+                        ("mentor2@example.com", "mentor"), ("mentee2@example.com", "mentee")]:
+        assert approved.filter(person__email=email, role=role).exists(), email
+    for enrollment in approved.select_related("person"):
+        # Juniors mentor, seniors are mentored: "reverse" by career level.
+        assert (enrollment.person.level <= 3) == (enrollment.role == "mentor")

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from profiles.demo.company import DEMO_PASSWORD, build_company
 from profiles.models import Person, User
+from programs.demo import seed_programs
 
 
 class Command(BaseCommand):
@@ -17,7 +18,10 @@ class Command(BaseCommand):
             people = build_company()
             by_employee_id = self._upsert_people(people)
             logins = self._upsert_logins(people, by_employee_id)
+            programs = seed_programs(hr=User.objects.get(email="hr@example.com"))
         self.stdout.write(self.style.SUCCESS(f"Demo company ready: {len(people)} people."))
+        for program in programs:
+            self.stdout.write(f"  Program: {program.name} ({program.get_state_display()})")
         for email, role in logins:
             self.stdout.write(f"  {email:<24} {role:<26} password: {DEMO_PASSWORD}")
 
