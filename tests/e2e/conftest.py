@@ -60,6 +60,11 @@ def login(page, email, password="twoway-demo"):
     page.get_by_role("button", name="Sign In").click()
 
 
+def logout(page):
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/**")
+
+
 def assert_accessible(page):
     """axe-core finds no serious or critical violation on the page as it stands."""
     results = Axe().run(page)
