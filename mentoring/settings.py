@@ -208,6 +208,7 @@ ACCOUNT_ADAPTER = "profiles.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "profiles.forms.SignupForm"}
 # allauth's rate limits (login_failed: 5 bad passwords per 5 minutes per account) are kept at their
 # defaults; they live in the default cache, which is shared by every process.
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNUP_DOMAINS")]
 
 # --- Email ----------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("programs/", include("programs.urls")),
+    path("pairings/", include("pairings.urls")),
+    path("people/", include("profiles.urls")),
     path("support/", admin.site.urls),
 ]
 

@@ -1,7 +1,235 @@
+"""Reads of the directory, its reporting lines, invitations and roles; fetch-and-authorise helpers.
+
+There is no date of birth, age or generation field anywhere, ever: reverse mentoring is defined by
+career level, and nothing here reads or offers anything else.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import Invitation, Person, User
+
+# A reporting line longer than this is treated as a loop (the data can hold one; the import refuses
+# to create one). It bounds every recursive query below.
+REPORTING_LINE_MAX_DEPTH = 50
+
+# The session key holding the invitation a visitor arrived with (see views.invitation_accept).
+INVITATION_SESSION_KEY = "twoway_invitation_id"
 
 
 def signup_allowed_for(*, email: str) -> bool:
     """Sign-up is open to addresses of the company's own domains (ALLOWED_SIGNUP_DOMAINS)."""
     domain = email.rsplit("@", 1)[-1].lower()
     return domain in settings.ALLOWED_SIGNUP_DOMAINS
+
+
+# --- Reporting lines ----------------------------------------------------------------------------------
+# Each question is one query: a recursive CTE walking up the manager links, in SQL that PostgreSQL and
+# SQLite both run. The depth limit stops a loop in the data from recursing forever.
+
+
+def _person_table() -> str:
+    return connection.ops.quote_name(Person._meta.db_table)
+
+
+def in_reporting_line(*, a: Person, b: Person) -> bool:
+    """Whether one of the two manages the other, directly or through any number of levels."""
+    if a.pk == b.pk:
+        return False
+    person = _person_table()
+    sql = f"""
+        WITH RECURSIVE up(start_id, manager_id, depth) AS (
+            SELECT id, manager_id, 1 FROM {person} WHERE id IN (%s, %s) AND manager_id IS NOT NULL
+            UNION ALL
+            SELECT up.start_id, p.manager_id, up.depth + 1
+            FROM up JOIN {person} p ON p.id = up.manager_id
+            WHERE p.manager_id IS NOT NULL AND up.depth < %s
+        )
+        SELECT 1 FROM up WHERE (start_id = %s AND manager_id = %s) OR (start_id = %s AND manager_id = %s)
+        LIMIT 1
+    """  # noqa: S608 (only the table name is formatted in, quoted by the backend)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [a.pk, b.pk, REPORTING_LINE_MAX_DEPTH, a.pk, b.pk, b.pk, a.pk])
+        return cursor.fetchone() is not None
+
+
+def manager_chain(*, person: Person) -> list[Person]:
+    """The person's managers, from their direct manager up to the top of the org chart."""
+    table = _person_table()
+    sql = f"""
+        WITH RECURSIVE up(id, depth) AS (
+            SELECT manager_id, 1 FROM {table} WHERE id = %s AND manager_id IS NOT NULL
+            UNION ALL
+            SELECT p.manager_id, up.depth + 1
+            FROM up JOIN {table} p ON p.id = up.id
+            WHERE p.manager_id IS NOT NULL AND up.depth < %s
+        )
+        SELECT person.* FROM up JOIN {table} person ON person.id = up.id ORDER BY up.depth
+    """  # noqa: S608 (only the table name is formatted in, quoted by the backend)
+    chain: list[Person] = []
+    seen = {person.pk}
+    for manager in Person.objects.raw(sql, [person.pk, REPORTING_LINE_MAX_DEPTH]):
+        if manager.pk in seen:  # a loop in the data: show it once
+            break
+        seen.add(manager.pk)
+        chain.append(manager)
+    return chain
+
+
+# --- Directory ----------------------------------------------------------------------------------------
+
+
+def _open_invitations() -> QuerySet[Invitation]:
+    return Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+def person_directory(
+    *,
+    query: str = "",
+    department: str = "",
+    level: int | None = None,
+    status: str = "active",
+    login: str = "",
+) -> QuerySet[Person]:
+    """The directory, searched and filtered, with manager, login and open invitation in the same query.
+
+    status: "active", "inactive" or "all". login: "yes", "no" or "" (either).
+    """
+    open_invitation = _open_invitations().filter(person=OuterRef("pk"))
+    people = (
+        Person.objects.select_related("manager", "user")
+        .annotate(invitation_expires_at=Subquery(open_invitation.values("expires_at")[:1]))
+        .order_by("full_name", "pk")
+    )
+    if query:
+        people = people.filter(
+            Q(full_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(job_title__icontains=query)
+            | Q(employee_id__icontains=query)
+        )
+    if department:
+        people = people.filter(department=department)
+    if level is not None:
+        people = people.filter(level=level)
+    if status == "active":
+        people = people.filter(is_active=True)
+    elif status == "inactive":
+        people = people.filter(is_active=False)
+    if login == "yes":
+        people = people.filter(user__isnull=False)
+    elif login == "no":
+        people = people.filter(user__isnull=True)
+    return people
+
+
+def departments() -> list[str]:
+    return list(Person.objects.order_by("department").values_list("department", flat=True).distinct())
+
+
+def person_get_for_hr(*, pk: int) -> Person:
+    """A directory entry with its manager, login and profile; Http404 if there is none."""
+    return get_object_or_404(Person.objects.select_related("manager", "user", "profile"), pk=pk)
+
+
+def direct_reports(*, person: Person) -> QuerySet[Person]:
+    return person.reports.order_by("-is_active", "full_name", "pk")
+
+
+@dataclass(frozen=True)
+class InviteBulkPreview:
+    to_invite: int
+    has_login: int
+    inactive: int
+
+    @property
+    def skipped(self) -> int:
+        return self.has_login + self.inactive
+
+
+def invite_bulk_preview(*, people: QuerySet[Person]) -> InviteBulkPreview:
+    """How many of these people an invitation would go to, and how many would be skipped and why."""
+    counts = people.order_by().aggregate(
+        to_invite=Count("pk", filter=Q(is_active=True, user__isnull=True)),
+        has_login=Count("pk", filter=Q(user__isnull=False)),
+        inactive=Count("pk", filter=Q(is_active=False, user__isnull=True)),
+    )
+    return InviteBulkPreview(**counts)
+
+
+# --- Invitations --------------------------------------------------------------------------------------
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_get_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link's token belongs to, in whatever state, or None (the hash alone is stored)."""
+    return (
+        Invitation.objects.select_related("person", "invited_by")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+
+
+def invitation_open_for_signup(*, pk: int | None) -> Invitation | None:
+    """The invitation with this id if it can still be used to sign up: open, its person active and
+    without a login."""
+    if not pk:
+        return None
+    invitation = _open_invitations().select_related("person").filter(pk=pk).first()
+    if invitation is None or invitation.status != Invitation.Status.OPEN:
+        return None
+    if not invitation.person.is_active or invitation.person.user_id is not None:
+        return None
+    return invitation
+
+
+def invitation_list(*, status: str = "") -> QuerySet[Invitation]:
+    """Invitations, newest first, filtered by status (open, expired, accepted, revoked or "" for all)."""
+    now = timezone.now()
+    by_status = {
+        Invitation.Status.OPEN: Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now),
+        Invitation.Status.EXPIRED: Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now),
+        Invitation.Status.ACCEPTED: Q(accepted_at__isnull=False),
+        Invitation.Status.REVOKED: Q(accepted_at__isnull=True, revoked_at__isnull=False),
+    }
+    invitations = Invitation.objects.select_related("person", "invited_by").order_by("-created_at", "-pk")
+    return invitations.filter(by_status[status]) if status in by_status else invitations
+
+
+def invitations_of_person(*, person: Person) -> QuerySet[Invitation]:
+    return person.invitations.select_related("invited_by").order_by("-created_at", "-pk")
+
+
+# --- Roles and profiles -------------------------------------------------------------------------------
+
+
+def role_holders() -> QuerySet[User]:
+    """Logins with the HR admin or leader role, with their directory entry (if any)."""
+    has_person = Person.objects.filter(user=OuterRef("pk"))
+    return (
+        User.objects.filter(Q(is_hr_admin=True) | Q(is_leader=True))
+        .annotate(has_person=Exists(has_person))
+        .select_related("person")
+        .order_by("full_name", "email", "pk")
+    )
+
+
+def profile_person_get_for_user(*, user: User, pk: int) -> Person:
+    """A person's profile page, for HR admins and the person themself; Http404 for anyone else (so
+    the page does not say whether the person exists)."""
+    person = Person.objects.select_related("profile", "user").filter(pk=pk).first()
+    if person is None:
+        raise Http404
+    if user.is_hr_admin or (person.user_id is not None and person.user_id == user.pk):
+        return person
+    raise Http404

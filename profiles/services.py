@@ -1,8 +1,17 @@
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import batched
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .importing import (
     DirectoryPerson,
@@ -14,7 +23,8 @@ from .importing import (
     parse_employee_csv,
     plan_import,
 )
-from .models import Person, User
+from .models import Invitation, MeetingFormat, Person, Profile, User
+from .selectors import invitation_token_hash
 
 
 @transaction.atomic
@@ -155,3 +165,243 @@ def _person_values(planned: PlannedPerson) -> dict:
         "level": planned.level,
         "employee_id": planned.employee_id,
     }
+
+
+# --- Roles --------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_set_roles(*, actor: User, user: User, is_hr_admin: bool, is_leader: bool) -> User:
+    """Grant or remove the HR admin and leader roles of a login.
+
+    Guarantees: only an HR admin can change roles; there is always at least one active HR admin (the
+    last one cannot be demoted, not even by themself). Concurrent changes are serialised on the HR
+    admins' rows, so two admins demoting each other at once cannot leave nobody in charge.
+    """
+    if not actor.is_hr_admin:
+        raise PermissionDenied
+    # Locking every active HR admin makes a concurrent demotion wait and then count again.
+    admins = set(
+        User.objects.select_for_update().filter(is_hr_admin=True, is_active=True).values_list("pk", flat=True)
+    )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_hr_admin and not is_hr_admin and user.is_active and admins <= {user.pk}:
+        raise ValidationError(
+            _(
+                "%(name)s is the last active HR admin. Make someone else an HR admin first, so that "
+                "someone can still run Twoway."
+            )
+            % {"name": user.get_full_name()},
+            code="last_hr_admin",
+        )
+    user.is_hr_admin = is_hr_admin
+    user.is_leader = is_leader
+    user.save(update_fields=["is_hr_admin", "is_leader"])
+    return user
+
+
+# --- Invitations --------------------------------------------------------------------------------------
+
+
+def invitation_days() -> int:
+    return getattr(settings, "INVITATION_DAYS", 14)
+
+
+def _invitation_refusal(person: Person) -> str | None:
+    """Why this person cannot be invited, or None."""
+    if person.user_id is not None:
+        return _("already has a login")
+    if not person.is_active:
+        return _("is inactive (has left)")
+    return None
+
+
+def _invitation_renew(invitation: Invitation, *, person: Person, actor: User | None, now) -> str:
+    """Give the invitation a fresh token and expiry (not saved). Returns the raw token, which is
+    never stored: only its hash is."""
+    token = secrets.token_urlsafe(32)
+    invitation.person = person
+    invitation.email = person.email.lower()
+    invitation.token_hash = invitation_token_hash(token)
+    invitation.invited_by = actor
+    invitation.expires_at = now + timedelta(days=invitation_days())
+    invitation.send_count += 1
+    return token
+
+
+def _enqueue_invitation_emails(pairs: list[tuple[int, str]]) -> None:
+    from .tasks import send_invitation_email  # tasks import this module
+
+    def enqueue():
+        for invitation_id, token in pairs:
+            send_invitation_email.delay(invitation_id, token)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def invitation_send(*, person: Person, actor: User | None) -> Invitation:
+    """Invite a person to sign up, or send their open invitation again, by email.
+
+    Guarantees: a person has at most one open invitation; every send makes a new random token (only
+    its sha256 hash is stored) and a new expiry, so an earlier link stops working. Refuses people who
+    already have a login or are inactive. The email goes out after the transaction commits.
+    """
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    refusal = _invitation_refusal(person)
+    if refusal:
+        raise ValidationError(
+            _("%(name)s cannot be invited: %(reason)s.") % {"name": person, "reason": refusal}
+        )
+    now = timezone.now()
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(person=person, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    ) or Invitation(person=person, created_at=now)
+    token = _invitation_renew(invitation, person=person, actor=actor, now=now)
+    invitation.save()
+    _enqueue_invitation_emails([(invitation.pk, token)])
+    return invitation
+
+
+@dataclass(frozen=True)
+class InviteBulkResult:
+    sent: int
+    skipped: list[tuple[Person, str]]  # each person with the reason, in words
+
+
+@transaction.atomic
+def invitation_send_bulk(*, people_queryset: QuerySet[Person], actor: User | None) -> InviteBulkResult:
+    """invitation_send for each of these people, in a fixed number of queries per thousand people.
+
+    Guarantees as invitation_send; people who cannot be invited are skipped (with the reason), not
+    an error.
+    """
+    people = list(
+        Person.objects.select_for_update()
+        .filter(pk__in=people_queryset.values("pk"))
+        .order_by("full_name", "pk")
+    )
+    skipped: list[tuple[Person, str]] = []
+    eligible: list[Person] = []
+    for person in people:
+        refusal = _invitation_refusal(person)
+        if refusal:
+            skipped.append((person, refusal))
+        else:
+            eligible.append(person)
+
+    now = timezone.now()
+    open_by_person: dict[int, Invitation] = {}
+    for batch in batched((p.pk for p in eligible), IMPORT_BATCH_SIZE, strict=False):
+        for invitation in Invitation.objects.select_for_update().filter(
+            person_id__in=batch, accepted_at__isnull=True, revoked_at__isnull=True
+        ):
+            open_by_person[invitation.person_id] = invitation
+    renewed, created, tokens = [], [], {}
+    for person in eligible:
+        invitation = open_by_person.get(person.pk)
+        if invitation is None:
+            invitation = Invitation(person=person, created_at=now)
+            created.append(invitation)
+        else:
+            renewed.append(invitation)
+        tokens[id(invitation)] = _invitation_renew(invitation, person=person, actor=actor, now=now)
+    Invitation.objects.bulk_update(
+        renewed,
+        ["email", "token_hash", "invited_by", "expires_at", "send_count"],
+        batch_size=IMPORT_BATCH_SIZE,
+    )
+    Invitation.objects.bulk_create(created, batch_size=IMPORT_BATCH_SIZE)
+    _enqueue_invitation_emails([(inv.pk, tokens[id(inv)]) for inv in renewed + created])
+    return InviteBulkResult(sent=len(eligible), skipped=skipped)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Withdraw an invitation: its link stops working. Revoking twice is harmless; an accepted
+    invitation cannot be revoked (remove the login's roles or deactivate the person instead)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at:
+        raise ValidationError(_("This invitation was already accepted; it cannot be revoked."))
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Person:
+    """Accept an invitation for a new login: the login is tied to the invited directory entry.
+
+    The caller has checked the link's token (selectors.invitation_get_by_token) and that the login's
+    email is the invited one. Guarantees: only an open, unexpired invitation is accepted, once; a
+    person who already has a login is never re-linked.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    person = Person.objects.select_for_update().get(pk=invitation.person_id)
+    if invitation.status != Invitation.Status.OPEN:
+        raise ValidationError(
+            _("This invitation is %(status)s; ask your HR team for a new one.")
+            % {"status": invitation.status_label.lower()}
+        )
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(_("This invitation is for another email address."))
+    if not person.is_active or person.user_id not in (None, user.pk):
+        raise ValidationError(_("This invitation can no longer be used; ask your HR team for a new one."))
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    person.user = user
+    person.save(update_fields=["user", "updated_at"])
+    if not user.full_name:
+        user.full_name = person.full_name
+        user.save(update_fields=["full_name"])
+    return person
+
+
+def invitation_email_send(*, invitation: Invitation, token: str) -> bool:
+    """Email the invitation's link. Sends nothing (and says False) when the token is no longer the
+    invitation's (it was sent again since) or the invitation is no longer open."""
+    if invitation.token_hash != invitation_token_hash(token) or invitation.status != Invitation.Status.OPEN:
+        return False
+    context = {
+        "invitation": invitation,
+        "person": invitation.person,
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else _("your HR team"),
+        "link": settings.SITE_URL + reverse("profiles:invitation_accept", args=[token]),
+        "expires_at": invitation.expires_at,
+        "site_url": settings.SITE_URL,
+    }
+    subject = " ".join(render_to_string("emails/invitation/subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/invitation/body.txt", context),
+        to=[invitation.email],
+    )
+    message.attach_alternative(render_to_string("emails/invitation/body.html", context), "text/html")
+    message.send()
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return True
+
+
+# --- Participant profile ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def profile_save(
+    *, person: Person, about: str, pronouns: str, languages: str, preferred_format: str
+) -> Profile:
+    """Create or update what a person says about themself (their directory data is HR's)."""
+    if preferred_format and preferred_format not in MeetingFormat.values:
+        raise ValidationError({"preferred_format": _("Choose one of the listed formats.")})
+    profile, _created = Profile.objects.update_or_create(
+        person=person,
+        defaults={
+            "about": about.strip(),
+            "pronouns": pronouns.strip(),
+            "languages": languages.strip(),
+            "preferred_format": preferred_format,
+        },
+    )
+    return profile

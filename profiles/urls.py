@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import views
+
+app_name = "profiles"
+
+urlpatterns = [
+    # HR admins
+    path("", views.directory, name="directory"),
+    path("<int:pk>/", views.person_detail, name="person"),
+    path("<int:pk>/invite/", views.person_invite, name="invite"),
+    path("invite/", views.invite_bulk, name="invite_bulk"),
+    path("import/", views.import_upload, name="import"),
+    path("import/<str:token>/", views.import_preview, name="import_preview"),
+    path("import/<str:token>/confirm/", views.import_confirm, name="import_confirm"),
+    path("roles/", views.roles, name="roles"),
+    path("roles/<int:user_pk>/", views.roles_set, name="roles_set"),
+    path("invitations/", views.invitation_list, name="invitations"),
+    path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
+    path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    # The invitation link (no login needed)
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # Participants
+    path("me/", views.my_profile, name="my_profile"),
+    path("<int:pk>/profile/", views.profile, name="profile"),
+]

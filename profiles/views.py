@@ -1,0 +1,405 @@
+import hashlib
+import secrets
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import (
+    DirectoryFilterForm,
+    ImportUploadForm,
+    ProfileForm,
+    RolesForm,
+    import_error_text,
+)
+from .models import Invitation, Profile, User
+from .permissions import hr_admin_required, person_required
+
+PAGE_SIZE = 50
+SAMPLE_ROWS = 10
+IMPORT_SESSION_KEY = "twoway_directory_import"
+
+
+def _flash_error(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _redirect_back(request, default: str):
+    """To the page the form came from (a `next` field on this site), else to `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+# --- Directory ----------------------------------------------------------------------------------------
+
+
+def _directory_filters(data) -> tuple[DirectoryFilterForm, dict]:
+    form = DirectoryFilterForm(data, departments=selectors.departments())
+    return form, form.filters()
+
+
+@hr_admin_required
+def directory(request):
+    form, filters = _directory_filters(request.GET)
+    people = selectors.person_directory(**filters)
+    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "profiles/directory.html",
+        {
+            "form": form,
+            "filters": filters,
+            "page": page,
+            "filtered": any(request.GET.get(name) for name in form.fields),
+            "now": timezone.now(),
+        },
+    )
+
+
+@hr_admin_required
+def person_detail(request, pk):
+    person = selectors.person_get_for_hr(pk=pk)
+    invitations = list(selectors.invitations_of_person(person=person))
+    open_invitation = next((i for i in invitations if not i.accepted_at and not i.revoked_at), None)
+    roles_form = None
+    if person.user:
+        roles_form = RolesForm(
+            initial={"is_hr_admin": person.user.is_hr_admin, "is_leader": person.user.is_leader}
+        )
+    return render(
+        request,
+        "profiles/person_detail.html",
+        {
+            "person": person,
+            "chain": selectors.manager_chain(person=person),
+            "reports": selectors.direct_reports(person=person),
+            "invitations": invitations,
+            "open_invitation": open_invitation,
+            "can_invite": person.is_active and person.user_id is None,
+            "roles_form": roles_form,
+            "profile": getattr(person, "profile", None),
+        },
+    )
+
+
+# --- Invitations (HR) -----------------------------------------------------------------------------
+
+
+@hr_admin_required
+@require_POST
+def person_invite(request, pk):
+    person = selectors.person_get_for_hr(pk=pk)
+    try:
+        invitation = services.invitation_send(person=person, actor=request.user)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("Invitation sent to %(email)s. The link works until %(date)s.")
+            % {"email": invitation.email, "date": invitation.expires_at.strftime("%d %b %Y")},
+        )
+    return _redirect_back(request, reverse("profiles:person", args=[person.pk]))
+
+
+@hr_admin_required
+@require_POST
+def invite_bulk(request):
+    """Invite everyone matching the directory's filter: first a confirmation with the counts, then
+    (with confirm=yes) the sending."""
+    form, filters = _directory_filters(request.POST)
+    people = selectors.person_directory(**filters)
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "profiles/invite_bulk_confirm.html",
+            {"form": form, "filters": filters, "preview": selectors.invite_bulk_preview(people=people)},
+        )
+    result = services.invitation_send_bulk(people_queryset=people, actor=request.user)
+    messages.success(
+        request,
+        ngettext("Invitation sent to %(n)s person.", "Invitations sent to %(n)s people.", result.sent)
+        % {"n": result.sent},
+    )
+    if result.skipped:
+        reasons = Counter(reason for _person, reason in result.skipped)
+        messages.info(
+            request,
+            ngettext("%(n)s person skipped: %(why)s.", "%(n)s people skipped: %(why)s.", len(result.skipped))
+            % {
+                "n": len(result.skipped),
+                "why": "; ".join(f"{count} {reason}" for reason, count in sorted(reasons.items())),
+            },
+        )
+    return redirect("profiles:invitations")
+
+
+@hr_admin_required
+def invitation_list(request):
+    status = request.GET.get("status", "")
+    if status not in Invitation.Status.values:
+        status = ""
+    page = Paginator(selectors.invitation_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "profiles/invitations.html",
+        {"page": page, "status": status, "statuses": Invitation.Status.choices},
+    )
+
+
+@hr_admin_required
+@require_POST
+def invitation_resend(request, pk):
+    invitation = get_object_or_404(Invitation.objects.select_related("person"), pk=pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        messages.error(
+            request,
+            _("This invitation is %(status)s; invite the person again from their page instead.")
+            % {"status": invitation.status_label.lower()},
+        )
+    else:
+        try:
+            invitation = services.invitation_send(person=invitation.person, actor=request.user)
+        except ValidationError as error:
+            _flash_error(request, error)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent again to %(email)s, with a new link; the old link no longer works.")
+                % {"email": invitation.email},
+            )
+    return _redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
+
+
+@hr_admin_required
+@require_POST
+def invitation_revoke(request, pk):
+    invitation = get_object_or_404(Invitation, pk=pk)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.success(request, _("Invitation revoked: its link no longer works."))
+    return _redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
+
+
+# --- Invitations (the invited person) ---------------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+def invitation_accept(request, token):
+    """The link in the invitation email. A usable invitation is remembered in the session and the
+    visitor goes on to sign up (forms.SignupForm and adapters.AccountAdapter take it from there)."""
+    invitation = selectors.invitation_get_by_token(token=token)
+    usable = invitation is not None and selectors.invitation_open_for_signup(pk=invitation.pk) is not None
+    if not usable:
+        return render(
+            request,
+            "profiles/invitation_invalid.html",
+            # An open invitation can be unusable too: its person left or got a login another way.
+            {"status": invitation.status if invitation else None},
+            status=404,
+        )
+    if request.user.is_authenticated:
+        return render(request, "profiles/invitation_invalid.html", {"logged_in": True}, status=200)
+    request.session[selectors.INVITATION_SESSION_KEY] = invitation.pk
+    return redirect("account_signup")
+
+
+# --- Import -------------------------------------------------------------------------------------------
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pending_import(request, token: str) -> dict | None:
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if (
+        not pending
+        or not constant_time_compare(pending.get("token", ""), token)
+        or _sha256(pending.get("text", "")) != pending.get("sha256")
+    ):
+        return None
+    return pending
+
+
+def _counts(result) -> str:
+    return f"{result.created},{result.updated},{result.unchanged},{result.deactivated}"
+
+
+class _PlanChanged(Exception):
+    pass
+
+
+@hr_admin_required
+def import_upload(request):
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        text = form.cleaned_data["file"]
+        token = secrets.token_urlsafe(16)
+        # The file stays in the (database-backed) session between the preview and the confirmation:
+        # nothing is written to disk, and confirming recomputes the plan from exactly this text.
+        request.session[IMPORT_SESSION_KEY] = {
+            "token": token,
+            "sha256": _sha256(text),
+            "text": text,
+            "filename": request.FILES["file"].name,
+            "deactivate_missing": form.cleaned_data["deactivate_missing"],
+        }
+        return redirect("profiles:import_preview", token=token)
+    return render(request, "profiles/import_upload.html", {"form": form})
+
+
+@hr_admin_required
+def import_preview(request, token):
+    pending = _pending_import(request, token)
+    if pending is None:
+        messages.warning(request, _("This import preview is no longer available. Upload the file again."))
+        return redirect("profiles:import")
+    result = services.directory_import(
+        data=pending["text"], deactivate_missing=pending["deactivate_missing"], dry_run=True
+    )
+    plan = result.plan
+    return render(
+        request,
+        "profiles/import_preview.html",
+        {
+            "token": token,
+            "pending": pending,
+            "result": result,
+            "counts": _counts(result),
+            "errors": [
+                {"line": e.line, "field": e.field, "message": e.message, "text": import_error_text(e)}
+                for e in result.errors
+            ],
+            "samples": {
+                "create": plan.to_create[:SAMPLE_ROWS] if plan else [],
+                "update": plan.to_update[:SAMPLE_ROWS] if plan else [],
+                "unchanged": plan.unchanged[:SAMPLE_ROWS] if plan else [],
+                "deactivate": plan.to_deactivate[:SAMPLE_ROWS] if plan else [],
+            },
+            "sample_rows": SAMPLE_ROWS,
+        },
+    )
+
+
+@hr_admin_required
+@require_POST
+def import_confirm(request, token):
+    pending = _pending_import(request, token)
+    if pending is None:
+        messages.warning(request, _("This import preview is no longer available. Upload the file again."))
+        return redirect("profiles:import")
+    try:
+        with transaction.atomic():
+            result = services.directory_import(
+                data=pending["text"], deactivate_missing=pending["deactivate_missing"]
+            )
+            if result.ok and _counts(result) != request.POST.get("counts"):
+                raise _PlanChanged  # rolls the import back
+    except _PlanChanged:
+        messages.warning(
+            request,
+            _("The directory changed since this preview, so nothing was imported. Check the new preview."),
+        )
+        return redirect("profiles:import_preview", token=token)
+    if not result.ok:
+        messages.error(request, _("The file has errors, so nothing was imported."))
+        return redirect("profiles:import_preview", token=token)
+    del request.session[IMPORT_SESSION_KEY]
+    messages.success(
+        request,
+        _(
+            "Directory imported: %(created)s added, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(deactivated)s marked inactive."
+        )
+        % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "deactivated": result.deactivated,
+        },
+    )
+    return redirect("profiles:directory")
+
+
+# --- Roles --------------------------------------------------------------------------------------------
+
+
+@hr_admin_required
+def roles(request):
+    holders = list(selectors.role_holders())
+    return render(request, "profiles/roles.html", {"holders": holders})
+
+
+@hr_admin_required
+@require_POST
+def roles_set(request, user_pk):
+    user = get_object_or_404(User, pk=user_pk)
+    form = RolesForm(request.POST)
+    if not form.is_valid():  # two checkboxes: only a forged request gets here
+        messages.error(request, _("The roles could not be read; try again."))
+        return _redirect_back(request, reverse("profiles:roles"))
+    try:
+        services.user_set_roles(actor=request.user, user=user, **form.cleaned_data)
+    except ValidationError as error:
+        _flash_error(request, error)
+        return _redirect_back(request, reverse("profiles:roles"))
+    messages.success(request, _("Roles of %(name)s saved.") % {"name": user.get_full_name()})
+    if user.pk == request.user.pk and not form.cleaned_data["is_hr_admin"]:
+        return redirect("home")  # the HR pages are closed to them now
+    return _redirect_back(request, reverse("profiles:roles"))
+
+
+# --- Participant profiles -----------------------------------------------------------------------------
+
+
+@person_required
+def my_profile(request):
+    person = request.person
+    profile = Profile.objects.filter(person=person).first()
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_save(person=person, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("profiles:my_profile")
+    return render(request, "profiles/my_profile.html", {"person": person, "form": form})
+
+
+@login_required
+def profile(request, pk):
+    person = selectors.profile_person_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "profiles/profile.html",
+        {
+            "person": person,
+            "profile": getattr(person, "profile", None),
+            "is_self": person.user_id == request.user.pk,
+        },
+    )
