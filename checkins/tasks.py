@@ -1,9 +1,14 @@
 from celery import shared_task
 
+from pairings.services import mentor_requests_expire, pairing_conflicts_recheck
+
 from .services import heartbeat_record
 
 
 @shared_task(name="checkins.tasks.tick")
 def tick() -> None:
-    """Beat's periodic tick. For now it records a heartbeat; the reminder sweep will hang on it."""
+    """Beat's periodic tick: what is due lives in the database, so every step here is idempotent."""
     heartbeat_record()
+    # A directory import may have put a pair into one reporting line: flag it for HR.
+    pairing_conflicts_recheck()
+    mentor_requests_expire()

@@ -1,1 +1,282 @@
-# Models arrive with their issue; the app is wired so that migrations and URLs have a home.
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import MeetingFormat, User
+from programs.models import Enrollment, Program
+
+
+class Side(models.TextChoices):
+    MENTOR = "mentor", _("Mentor")
+    MENTEE = "mentee", _("Mentee")
+
+
+def _weight(label, default=1):
+    return models.DecimalField(
+        label,
+        max_digits=3,
+        decimal_places=1,
+        default=default,
+        validators=[MinValueValidator(0), MaxValueValidator(10)],
+    )
+
+
+class MatchingSettings(models.Model):
+    """How a program matches: the score's weights, repeat pairs, and who chooses."""
+
+    class Mode(models.TextChoices):
+        OPTIMAL = "optimal", _("HR runs matching and publishes the best assignment")
+        MENTEE_CHOICE = "mentee_choice", _("Each mentee picks from their five best-suited mentors")
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="matching_settings")
+    mode = models.CharField(_("matching mode"), max_length=20, choices=Mode.choices, default=Mode.OPTIMAL)
+    weight_topics = _weight(_("weight: shared topics"), default=3)
+    weight_format = _weight(_("weight: meeting format"))
+    weight_time_zone = _weight(_("weight: time zones close"))
+    weight_availability = _weight(_("weight: free at the same times"))
+    weight_language = _weight(_("weight: shared language"))
+    avoid_previous = models.BooleanField(_("never pair two people who were paired before"), default=True)
+    request_expiry_days = models.PositiveSmallIntegerField(
+        _("days a mentor has to answer a request"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("matching settings")
+        verbose_name_plural = _("matching settings")
+
+    def __str__(self):
+        return f"Matching settings of {self.program}"
+
+
+class MatchRun(models.Model):
+    """One run of the matching engine over a program's approved enrollments."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready to review")
+        FAILED = "failed", _("Failed")
+        PUBLISHED = "published", _("Published")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="match_runs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    weights = models.JSONField(default=dict)
+    total_score = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Run {self.pk} of {self.program} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in {self.Status.QUEUED, self.Status.RUNNING}
+
+
+class Proposal(models.Model):
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="proposals")
+    mentor = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    mentee = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    components = models.JSONField(default=dict)
+    explanation = models.TextField()
+    pinned = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-score", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "mentor", "mentee"], name="proposal_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.mentor_id} + {self.mentee_id} ({self.score:.2f})"
+
+
+class Unmatched(models.Model):
+    run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="unmatched")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    reason_code = models.CharField(max_length=40)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.enrollment_id}: {self.reason_code}"
+
+
+class PairRule(models.Model):
+    """HR's word on a pair for a program: keep it in every run (pinned) or never propose it (forbidden)."""
+
+    class Kind(models.TextChoices):
+        PINNED = "pinned", _("Pinned")
+        FORBIDDEN = "forbidden", _("Forbidden")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="pair_rules")
+    mentor = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    mentee = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "mentor", "mentee"], name="pair_rule_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.mentor_id} + {self.mentee_id}"
+
+
+class Pairing(models.Model):
+    """A mentor's and a mentee's enrollments joined: both accept, agree, meet, and end without blame.
+
+    "Proposed" is a Proposal of a match run; publishing turns proposals into pairings awaiting acceptance.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting acceptance")
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        DECLINED = "declined", _("Declined")
+        ENDED = "ended", _("Ended early")
+
+    LIVE = (Status.AWAITING, Status.ACTIVE)
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="pairings")
+    mentor = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="mentor_pairings")
+    mentee = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="mentee_pairings")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.AWAITING)
+    score = models.FloatField(null=True, blank=True)
+    explanation = models.TextField(blank=True)
+    run = models.ForeignKey(
+        MatchRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairings"
+    )
+    mentor_accepted_at = models.DateTimeField(null=True, blank=True)
+    mentee_accepted_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    # Private to HR: why someone declined or ended. The partner never sees it.
+    declined_side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    closing_reason = models.TextField(blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    conflict_flagged_at = models.DateTimeField(null=True, blank=True)
+    conflict_reason = models.TextField(blank=True)
+    # HR looked at a flagged pair and chose to keep it: later re-checks leave it alone.
+    conflict_kept_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentor", "mentee"],
+                condition=models.Q(status__in=["awaiting", "active"]),
+                name="pairing_one_live_per_pair",
+            ),
+            models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="pairing_two_people"),
+        ]
+
+    def __str__(self):
+        return f"Pairing {self.pk} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in self.LIVE
+
+
+class Agreement(models.Model):
+    """What the pair agrees together; both confirm it, and any change asks both to confirm again."""
+
+    pairing = models.OneToOneField(Pairing, on_delete=models.CASCADE, related_name="agreement")
+    cadence_days = models.PositiveSmallIntegerField(
+        _("meet every (days)"), default=14, validators=[MinValueValidator(7), MaxValueValidator(60)]
+    )
+    meeting_format = models.CharField(
+        _("how we meet"), max_length=20, choices=MeetingFormat.choices, default=MeetingFormat.VIDEO
+    )
+    confidentiality = models.TextField(
+        _("confidentiality"),
+        default=_("What we say stays between us, unless one of us is at risk. Either of us can talk to HR."),
+    )
+    off_limits = models.TextField(_("topics that are off-limits"), blank=True)
+    mentor_confirmed_at = models.DateTimeField(null=True, blank=True)
+    mentee_confirmed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Agreement of {self.pairing}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return bool(self.mentor_confirmed_at and self.mentee_confirmed_at)
+
+
+class Goal(models.Model):
+    """A goal of one side of the pair: the senior's learning and the junior's gain count the same."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="goals")
+    owner_side = models.CharField(_("whose goal"), max_length=10, choices=Side.choices)
+    title = models.CharField(_("goal"), max_length=200)
+    description = models.TextField(_("what success looks like"), blank=True, max_length=2000)
+    target_date = models.DateField(_("target date"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner_side", "target_date", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class MentorRequest(models.Model):
+    """Mentee-choice mode: a mentee asks one of their best-suited mentors; the mentor answers in time."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the mentor")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="mentor_requests")
+    mentee = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    mentor = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    explanation = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mentee"], condition=models.Q(status="pending"), name="mentor_request_one_pending"
+            )
+        ]
+
+    def __str__(self):
+        return f"Request {self.pk} ({self.status})"

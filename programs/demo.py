@@ -1,4 +1,10 @@
-"""Demo programs on top of the demo company: built through the services, as HR would, and idempotent."""
+"""Demo programs on top of the demo company: built through the services, as HR would, and idempotent.
+
+- Spring 2027 cohort: enrolling, with approved juniors and seniors and a few decisions left for HR.
+- Winter pilot: in its matching state, approved people ready for HR to run matching.
+- Autumn 2026 cohort: started in September; the pairings demo matches and runs it.
+- Autumn 2027 cohort: a draft, duplicated from the spring one.
+"""
 
 import random
 from datetime import timedelta
@@ -12,9 +18,19 @@ from .models import Enrollment, Program
 
 SPRING = "Reverse mentoring · Spring 2027 cohort"
 NEXT = "Reverse mentoring · Autumn 2027 cohort"
+WINTER = "Tech immersion for leaders · Winter pilot"
+AUTUMN = "Reverse mentoring · Autumn 2026 cohort"
 DEMO_MENTORS = ["mentor@example.com", "mentor2@example.com"]
 DEMO_MENTEES = ["mentee@example.com", "mentee2@example.com"]
-EXTRA_TOPICS = ["AI tools", "short video", "inclusive hiring", "remote rituals", "gaming", "podcasts", "no-code"]
+EXTRA_TOPICS = [
+    "AI tools",
+    "short video",
+    "inclusive hiring",
+    "remote rituals",
+    "gaming",
+    "podcasts",
+    "no-code",
+]
 MENTOR_HOPES = [
     "Show how my generation discovers products, and learn how big decisions get made.",
     "Teach the AI tools I use daily; I hope to understand strategy from the inside.",
@@ -25,51 +41,103 @@ MENTEE_HOPES = [
     "Learn how younger customers see our brand; I can offer what I know of leading through change.",
     "See our culture through the eyes of someone who joined last year.",
 ]
+PURPOSE = {
+    "description": (
+        "Junior colleagues mentor members of the leadership team on technology, social trends and culture. "
+        "Both sides set goals and both say what they learned."
+    ),
+    "objectives": "Leaders adopt at least one new practice each; juniors gain visibility and advice.",
+    "mentee_hopes": "New tools, how customers under 30 choose, what an inclusive team feels like.",
+    "mentor_offers": "Daily use of AI and social tools, fresh eyes on our culture, honest feedback.",
+}
 
 
 def seed_programs(*, hr: User) -> list[Program]:
-    rng = random.Random(7)  # noqa: S311 - demo data, not security
+    people = list(Person.objects.filter(is_active=True).order_by("employee_id"))
+    juniors = [p for p in people if p.level <= 3 and p.email not in DEMO_MENTORS]
+    seniors = [p for p in people if p.level >= 6 and p.email not in DEMO_MENTEES]
+    demo_mentors = sorted((p for p in people if p.email in DEMO_MENTORS), key=lambda p: p.email)
+    demo_mentees = sorted((p for p in people if p.email in DEMO_MENTEES), key=lambda p: p.email)
+
+    spring = _ensure_program(
+        hr,
+        SPRING,
+        starts_in_days=21,
+        mentors=demo_mentors + juniors[::9][:16],
+        mentees=demo_mentees + seniors[:12],
+        undecided=3,
+        seed=7,
+    )
+    winter = _ensure_program(
+        hr,
+        WINTER,
+        starts_in_days=10,
+        mentors=juniors[3::7][:14],
+        mentees=seniors[12:22],
+        undecided=0,
+        seed=11,
+        then=[Program.State.MATCHING],
+    )
+    autumn = _ensure_program(
+        hr,
+        AUTUMN,
+        starts_in_days=-75,  # started in September: months of history for the pairs
+        mentors=demo_mentors + juniors[5::11][:8],
+        mentees=demo_mentees + seniors[22:32],
+        undecided=0,
+        seed=13,
+        then=[Program.State.MATCHING],
+    )
+    if not Program.objects.filter(name=NEXT).exists():
+        copy = services.program_duplicate(program=spring, actor=hr)
+        Program.objects.filter(pk=copy.pk).update(name=NEXT)
+    return [spring, winter, autumn]
+
+
+def _ensure_program(hr, name, *, starts_in_days, mentors, mentees, undecided, seed, then=()) -> Program:
+    """Create the program once: open it, enroll people by their own answers, decide, then move it on.
+
+    The enrollment window is open while people enroll (the service refuses anything else); a program
+    that started in the past gets its real dates afterwards, as HR would have set them back then.
+    """
+    program = Program.objects.filter(name=name).first()
+    if program is not None:
+        return program
     today = timezone.localdate()
-    spring = Program.objects.filter(name=SPRING).first()
-    if spring is None:
-        spring = services.program_create(
-            actor=hr,
+    program = services.program_create(
+        actor=hr,
+        data=PURPOSE
+        | {
+            "name": name,
+            "starts_on": today + timedelta(days=max(starts_in_days, 1)),
+            "ends_on": today + timedelta(days=max(starts_in_days, 1) + 180),
+            "enrollment_opens_on": today - timedelta(days=10),
+            "enrollment_closes_on": today + timedelta(days=max(starts_in_days - 7, 0)),
+        },
+    )
+    program = services.program_transition(program=program, to_state=Program.State.ENROLLING)
+    _enroll(program, hr, mentors, mentees, undecided, random.Random(seed))  # noqa: S311 - demo data
+    if starts_in_days < 0:
+        start = today + timedelta(days=starts_in_days)
+        program = services.program_update(
+            program=program,
             data={
-                "name": SPRING,
-                "description": (
-                    "Junior colleagues mentor members of the leadership team on technology, social trends and "
-                    "culture. Both sides set goals and both say what they learned."
-                ),
-                "objectives": "Leaders adopt at least one new practice each; juniors gain visibility and advice.",
-                "mentee_hopes": "New tools, how customers under 30 choose, what an inclusive team feels like.",
-                "mentor_offers": "Daily use of AI and social tools, fresh eyes on our culture, honest feedback.",
-                "starts_on": today + timedelta(days=21),
-                "ends_on": today + timedelta(days=21 + 180),
-                "enrollment_opens_on": today - timedelta(days=10),
-                "enrollment_closes_on": today + timedelta(days=14),
+                "starts_on": start,
+                "ends_on": start + timedelta(days=180),
+                "enrollment_opens_on": start - timedelta(days=30),
+                "enrollment_closes_on": start - timedelta(days=7),
             },
         )
-        spring = services.program_transition(program=spring, to_state=Program.State.ENROLLING)
-    if not Program.objects.filter(name=NEXT).exists():
-        services.program_duplicate(program=spring, actor=hr)
-        Program.objects.filter(name=f"{SPRING} (next cohort)").update(name=NEXT)
-    _enroll_people(spring, hr, rng)
-    return [spring]
+    for state in then:
+        program = services.program_transition(program=program, to_state=state)
+    return program
 
 
-def _enroll_people(program: Program, hr: User, rng: random.Random) -> None:
-    people = Person.objects.filter(is_active=True).order_by("employee_id")
-    juniors = [p for p in people if p.level <= 3 and p.email not in DEMO_MENTORS][::9][:16]
-    seniors = [p for p in people if p.level >= 7 and p.email not in DEMO_MENTEES][:13]
-    mentors = list(Person.objects.filter(email__in=DEMO_MENTORS).order_by("email")) + juniors
-    mentees = list(Person.objects.filter(email__in=DEMO_MENTEES).order_by("email")) + seniors
+def _enroll(program, hr, mentors, mentees, undecided, rng) -> None:
     themes = list(program.themes.all())
     acknowledgements = list(program.acknowledgements.all())
-    already = set(Enrollment.objects.filter(program=program).values_list("person_id", flat=True))
     for role, group, hopes in (("mentor", mentors, MENTOR_HOPES), ("mentee", mentees, MENTEE_HOPES)):
         for index, person in enumerate(group):
-            if person.pk in already:
-                continue
             answers = services.EnrollmentAnswers(
                 role=role,
                 topics=rng.sample(themes, k=2),
@@ -81,15 +149,17 @@ def _enroll_people(program: Program, hr: User, rng: random.Random) -> None:
                 acknowledged=acknowledgements,
             )
             enrollment = services.enrollment_create(program=program, person=person, answers=answers)
-            # The last few of each side are left for HR to decide in the demo.
-            if index < len(group) - 3:
+            left = len(group) - index  # the last `undecided` of each side wait for HR in the demo
+            if left > undecided:
                 services.enrollment_decide(enrollment=enrollment, actor=hr, status=Enrollment.Status.APPROVED)
-            elif index == len(group) - 1 and role == "mentee":
+            elif left == 1 and role == "mentee":
                 services.enrollment_decide(
                     enrollment=enrollment,
                     actor=hr,
                     status=Enrollment.Status.DECLINED,
                     reason="You lead the program's sponsor team; we'd love you as a mentee next cohort.",
                 )
-            elif index == len(group) - 1:
-                services.enrollment_decide(enrollment=enrollment, actor=hr, status=Enrollment.Status.WAITLISTED)
+            elif left == 1:
+                services.enrollment_decide(
+                    enrollment=enrollment, actor=hr, status=Enrollment.Status.WAITLISTED
+                )

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mentoring.view_helpers import flash_error, form_errors
 from profiles.permissions import hr_admin_required, person_required
 
 from . import selectors, services
@@ -12,20 +13,6 @@ from .forms import AcknowledgementForm, DecisionForm, EnrollmentForm, ProgramFor
 from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program
 
 PAGE_SIZE = 50
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    """Put a service's refusal next to the fields it names, or above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _flash_error(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
 
 
 # --- HR: programs ---------------------------------------------------------------------------------
@@ -45,7 +32,7 @@ def program_create(request):
         try:
             program = services.program_create(actor=request.user, data=form.program_data())
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Program created as a draft, with the default themes."))
             return redirect("programs:detail", pk=program.pk)
@@ -80,7 +67,7 @@ def program_edit(request, pk):
                 program=program, data=form.program_data(), version=form.cleaned_data.get("version")
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Program saved."))
             return redirect("programs:detail", pk=program.pk)
@@ -97,12 +84,12 @@ def program_transition(request, pk):
     program = selectors.program_get_for_hr(user=request.user, pk=pk)
     to_state = request.POST.get("to_state", "")
     if to_state not in Program.State.values:
-        _flash_error(request, ValidationError(_("Unknown state.")))
+        flash_error(request, ValidationError(_("Unknown state.")))
         return redirect("programs:detail", pk=program.pk)
     try:
         program = services.program_transition(program=program, to_state=to_state)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("The program is now %(state)s.") % {"state": program.get_state_display()})
     return redirect("programs:detail", pk=program.pk)
@@ -124,7 +111,7 @@ def program_archive(request, pk):
     try:
         services.program_archive(program=program)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Program archived."))
     return redirect("programs:detail", pk=program.pk)
@@ -142,7 +129,7 @@ def theme_edit(request, pk, theme_pk=None):
         try:
             services.theme_save(program=program, theme=theme, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Theme saved."))
             return redirect("programs:detail", pk=program.pk)
@@ -158,7 +145,7 @@ def theme_delete(request, pk, theme_pk):
     try:
         services.theme_delete(theme=theme)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Theme removed."))
     return redirect("programs:detail", pk=program.pk)
@@ -175,7 +162,7 @@ def acknowledgement_edit(request, pk, ack_pk=None):
                 program=program, acknowledgement=acknowledgement, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Acknowledgement saved."))
             return redirect("programs:detail", pk=program.pk)
@@ -191,7 +178,7 @@ def acknowledgement_delete(request, pk, ack_pk):
     try:
         services.acknowledgement_delete(acknowledgement=acknowledgement)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Acknowledgement removed."))
     return redirect("programs:detail", pk=program.pk)
@@ -256,7 +243,7 @@ def enrollment_decide(request, pk, enrollment_pk):
             },
         )
     if error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(
             request,
@@ -294,7 +281,7 @@ def enroll(request, pk):
                 program=program, person=request.person, answers=form.answers()
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(
                 request, _("Thank you. HR will look at your enrollment; you'll see the decision here.")
@@ -330,7 +317,7 @@ def my_enrollment(request, pk):
             try:
                 services.enrollment_update(enrollment=enrollment, answers=form.answers())
             except ValidationError as error:
-                _form_errors(form, error)
+                form_errors(form, error)
             else:
                 messages.success(request, _("Your answers are saved."))
                 return redirect("programs:my_enrollment", pk=enrollment.pk)
@@ -352,7 +339,7 @@ def withdraw(request, pk):
     try:
         services.enrollment_withdraw(enrollment=enrollment)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("You have withdrawn. Nothing is held against you."))
     return redirect("programs:my_enrollment", pk=enrollment.pk)

@@ -53,3 +53,15 @@ def other_participant(db):
 def outsider(db):
     """A login with no directory entry and no role."""
     return UserFactory(email="outsider@elsewhere.example")
+
+
+@pytest.fixture
+def celery_eager():
+    """Run .delay() inline, so a test can see what a task did (mail in django.core.mail.outbox)."""
+    from mentoring.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    app.conf.task_eager_propagates = False

@@ -1,0 +1,91 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agreement, Goal, MatchingSettings
+
+
+class MatchingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = MatchingSettings
+        fields = [
+            "mode",
+            "weight_topics",
+            "weight_format",
+            "weight_time_zone",
+            "weight_availability",
+            "weight_language",
+            "avoid_previous",
+            "request_expiry_days",
+        ]
+        widgets = {"mode": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("preview", _("Preview the effect"), css_class="btn-outline-primary"))
+        self.helper.add_input(Submit("save", _("Save settings")))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why (only HR reads this; it is never shown to your partner)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AgreementForm(forms.ModelForm):
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Agreement
+        fields = ["cadence_days", "meeting_format", "confidentiality", "off_limits"]
+        widgets = {
+            "confidentiality": forms.Textarea(attrs={"rows": 2}),
+            "off_limits": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.updated_at
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class GoalForm(forms.ModelForm):
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Goal
+        fields = ["owner_side", "title", "description", "target_date"]
+        widgets = {
+            "target_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"owner_side": _("Whose goal")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.updated_at
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save goal")))
+
+
+class ManualPairForm(forms.Form):
+    mentor = forms.ModelChoiceField(label=_("Mentor"), queryset=None)
+    mentee = forms.ModelChoiceField(label=_("Mentee"), queryset=None)
+
+    def __init__(self, *args, mentors, mentees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mentor"].queryset = mentors
+        self.fields["mentee"].queryset = mentees
+        self.fields["mentor"].label_from_instance = lambda e: f"{e.person.full_name} (level {e.person.level})"
+        self.fields["mentee"].label_from_instance = lambda e: f"{e.person.full_name} (level {e.person.level})"
+        for name in ("mentor", "mentee"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("pair", _("Pair them")))

@@ -1,0 +1,194 @@
+"""Reads for matching and pairings, and the fetch-and-authorise helpers every view uses."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from profiles.models import Person, User
+from programs.models import Enrollment, Program
+
+from . import matching
+from .models import MatchingSettings, MatchRun, MentorRequest, Pairing, PairRule, Side
+
+
+def matching_settings_for(*, program: Program) -> MatchingSettings:
+    settings, _ = MatchingSettings.objects.get_or_create(program=program)
+    return settings
+
+
+def weights_of(settings: MatchingSettings) -> matching.Weights:
+    return matching.Weights(
+        topics=float(settings.weight_topics),
+        format=float(settings.weight_format),
+        time_zone=float(settings.weight_time_zone),
+        availability=float(settings.weight_availability),
+        language=float(settings.weight_language),
+    )
+
+
+def candidate_of(enrollment: Enrollment, *, capacity: int) -> matching.Candidate:
+    person = enrollment.person
+    return matching.candidate_from_answers(
+        enrollment_id=enrollment.pk,
+        person_id=person.pk,
+        name=person.full_name,
+        level=person.level,
+        department=person.department,
+        manager_id=person.manager_id,
+        time_zone=person.time_zone,
+        theme_names=[theme.name for theme in enrollment.topics.all()],
+        extra_topics=enrollment.extra_topics,
+        preferred_format=enrollment.preferred_format,
+        availability=enrollment.availability or [],
+        languages=enrollment.languages,
+        capacity=capacity,
+    )
+
+
+def manager_map() -> dict[int, int | None]:
+    """The whole directory's reporting lines, in one query (10,000 people is ~100 kB)."""
+    return dict(Person.objects.values_list("pk", "manager_id"))
+
+
+def live_pairing_counts(*, program: Program) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for mentor_id, mentee_id in Pairing.objects.filter(program=program, status__in=Pairing.LIVE).values_list(
+        "mentor_id", "mentee_id"
+    ):
+        counts[mentor_id] = counts.get(mentor_id, 0) + 1
+        counts[mentee_id] = counts.get(mentee_id, 0) + 1
+    return counts
+
+
+def matching_input(*, program: Program) -> dict:
+    """Everything the engine needs about a program, in a fixed number of queries.
+
+    Approved enrollments of active people, each with the capacity left after their live pairings.
+    """
+    enrollments = (
+        Enrollment.objects.filter(program=program, status=Enrollment.Status.APPROVED, person__is_active=True)
+        .select_related("person")
+        .prefetch_related("topics")
+        .order_by("pk")
+    )
+    live_pairs = list(
+        Pairing.objects.filter(program=program, status__in=Pairing.LIVE).values_list("mentor_id", "mentee_id")
+    )
+    taken = live_pairing_counts(program=program)
+    mentors, mentees = [], []
+    for enrollment in enrollments:
+        is_mentor = enrollment.role == Side.MENTOR
+        capacity = (program.mentor_capacity if is_mentor else program.mentee_capacity) - taken.get(
+            enrollment.pk, 0
+        )
+        if capacity > 0:
+            (mentors if is_mentor else mentees).append(candidate_of(enrollment, capacity=capacity))
+    settings = matching_settings_for(program=program)
+    rules_rows = PairRule.objects.filter(program=program).values_list("kind", "mentor_id", "mentee_id")
+    previous = frozenset(
+        Pairing.objects.exclude(program=program)
+        .filter(status__in=[*Pairing.LIVE, Pairing.Status.COMPLETED, Pairing.Status.ENDED])
+        .values_list("mentor__person_id", "mentee__person_id")
+    )
+    rules = matching.Rules(
+        min_level_gap=program.min_level_gap,
+        exclude_same_department=program.exclude_same_department,
+        exclude_same_manager=program.exclude_same_manager,
+        # A pair already together in this program is not proposed a second time.
+        forbidden=frozenset((m, e) for kind, m, e in rules_rows if kind == PairRule.Kind.FORBIDDEN)
+        | frozenset(live_pairs),
+        previous=previous,
+        avoid_previous=settings.avoid_previous,
+    )
+    mentor_ids = {c.enrollment_id for c in mentors}
+    mentee_ids = {c.enrollment_id for c in mentees}
+    pinned = [
+        (m, e)
+        for kind, m, e in rules_rows
+        if kind == PairRule.Kind.PINNED and m in mentor_ids and e in mentee_ids
+    ]
+    return {
+        "mentors": mentors,
+        "mentees": mentees,
+        "rules": rules,
+        "weights": weights_of(settings),
+        "managers": manager_map(),
+        "pinned": pinned,
+    }
+
+
+def match_run_latest(*, program: Program) -> MatchRun | None:
+    return program.match_runs.exclude(status=MatchRun.Status.SUPERSEDED).first()
+
+
+def match_run_get_for_hr(*, user: User, program: Program, pk: int) -> MatchRun:
+    if not user.is_hr_admin:
+        raise PermissionDenied
+    return get_object_or_404(MatchRun, pk=pk, program=program)
+
+
+def proposals_of(*, run: MatchRun) -> QuerySet:
+    return run.proposals.select_related("mentor__person", "mentee__person").order_by("-score", "pk")
+
+
+def unmatched_of(*, run: MatchRun) -> QuerySet:
+    return run.unmatched.select_related("enrollment__person").order_by(
+        "enrollment__role", "enrollment__person__full_name"
+    )
+
+
+def pairings_for_program(*, program: Program) -> QuerySet[Pairing]:
+    return (
+        Pairing.objects.filter(program=program)
+        .select_related("mentor__person", "mentee__person")
+        .order_by("-conflict_flagged_at", "status", "-created_at")
+    )
+
+
+def pairing_counts(*, program: Program) -> dict[str, int]:
+    return dict(Pairing.objects.filter(program=program).values_list("status").annotate(n=Count("pk")))
+
+
+def pairings_of_person(*, person: Person) -> QuerySet[Pairing]:
+    return (
+        Pairing.objects.filter(Q(mentor__person=person) | Q(mentee__person=person))
+        .select_related("program", "mentor__person", "mentee__person", "agreement")
+        .order_by("-created_at")
+    )
+
+
+def side_of(pairing: Pairing, person: Person) -> str | None:
+    if pairing.mentor.person_id == person.pk:
+        return Side.MENTOR
+    if pairing.mentee.person_id == person.pk:
+        return Side.MENTEE
+    return None
+
+
+def pairing_get_for_user(*, user: User, pk: int) -> tuple[Pairing, str | None]:
+    """The pairing and the user's side in it ("mentor", "mentee", or None for HR).
+
+    Participants see only their own pairings; HR admins see every pairing (without what was said);
+    anyone else gets 404, so ids reveal nothing.
+    """
+    pairing = (
+        Pairing.objects.select_related("program", "mentor__person__profile", "mentee__person__profile")
+        .filter(pk=pk)
+        .first()
+    )
+    if pairing is None:
+        raise Http404
+    person = Person.objects.filter(user=user).first()
+    side = side_of(pairing, person) if person else None
+    if side is None and not user.is_hr_admin:
+        raise Http404
+    return pairing, side
+
+
+def mentor_requests_of_mentor(*, person: Person) -> QuerySet[MentorRequest]:
+    return MentorRequest.objects.filter(mentor__person=person).select_related("program", "mentee__person")
+
+
+def mentor_requests_of_mentee(*, person: Person) -> QuerySet[MentorRequest]:
+    return MentorRequest.objects.filter(mentee__person=person).select_related("program", "mentor__person")
