@@ -5,6 +5,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from pairings import selectors as pairing_selectors
 from profiles.models import Person
 from programs import selectors as program_selectors
 from programs.services import enrollment_window_open
@@ -18,10 +19,13 @@ def home(request):
     person = Person.objects.filter(user=request.user, is_active=True).first()
     context = {"person": person}
     if person:
+        context["pairings"] = [p for p in pairing_selectors.pairings_of_person(person=person) if p.is_live]
         context["enrollments"] = list(program_selectors.enrollments_of_person(person=person))
         enrolled = {e.program_id for e in context["enrollments"]}
         context["open_programs"] = [
-            p for p in program_selectors.programs_enrolling() if p.pk not in enrolled and enrollment_window_open(p)
+            p
+            for p in program_selectors.programs_enrolling()
+            if p.pk not in enrolled and enrollment_window_open(p)
         ]
     if request.user.is_hr_admin:
         context["hr_programs"] = list(program_selectors.program_list_for_hr()[:5])

@@ -28,7 +28,9 @@ def test_seed_demo_builds_a_believable_company_and_is_idempotent(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     first = {p.employee_id: (p.email, p.manager_id, p.level) for p in Person.objects.all()}
-    enrollments_first = sorted(Enrollment.objects.values_list("program__name", "person__email", "role", "status"))
+    enrollments_first = sorted(
+        Enrollment.objects.values_list("program__name", "person__email", "role", "status")
+    )
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     second = {p.employee_id: (p.email, p.manager_id, p.level) for p in Person.objects.all()}
     assert first == second
@@ -78,8 +80,12 @@ def test_demo_has_an_enrolling_program_with_approved_mentors_and_mentees(setting
     approved = program.enrollments.filter(status="approved")
     assert approved.filter(role="mentor").count() >= 10 and approved.filter(role="mentee").count() >= 10
     assert program.enrollments.filter(status="pending").exists()  # HR has decisions to make
-    for email, role in [("mentor@example.com", "mentor"), ("mentee@example.com", "mentee"),
-                        ("mentor2@example.com", "mentor"), ("mentee2@example.com", "mentee")]:
+    for email, role in [
+        ("mentor@example.com", "mentor"),
+        ("mentee@example.com", "mentee"),
+        ("mentor2@example.com", "mentor"),
+        ("mentee2@example.com", "mentee"),
+    ]:
         assert approved.filter(person__email=email, role=role).exists(), email
     for enrollment in approved.select_related("person"):
         # Juniors mentor, seniors are mentored: "reverse" by career level.

@@ -3,9 +3,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from pairings.demo import seed_pairings
 from profiles.demo.company import DEMO_PASSWORD, build_company
 from profiles.models import Person, User
 from programs.demo import seed_programs
+from programs.models import Program
 
 
 class Command(BaseCommand):
@@ -18,9 +20,11 @@ class Command(BaseCommand):
             people = build_company()
             by_employee_id = self._upsert_people(people)
             logins = self._upsert_logins(people, by_employee_id)
-            programs = seed_programs(hr=User.objects.get(email="hr@example.com"))
+            hr = User.objects.get(email="hr@example.com")
+            programs = seed_programs(hr=hr)
+            seed_pairings(hr=hr)
         self.stdout.write(self.style.SUCCESS(f"Demo company ready: {len(people)} people."))
-        for program in programs:
+        for program in Program.objects.filter(pk__in=[p.pk for p in programs]).order_by("pk"):
             self.stdout.write(f"  Program: {program.name} ({program.get_state_display()})")
         for email, role in logins:
             self.stdout.write(f"  {email:<24} {role:<26} password: {DEMO_PASSWORD}")
