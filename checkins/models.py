@@ -1,5 +1,11 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pairings.models import Goal, Pairing, Side
+from profiles.models import MeetingFormat, Person, User
+from programs.models import Theme
 
 
 class Heartbeat(models.Model):
@@ -13,3 +19,180 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.last_beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- The pair's relationship: meetings, check-ins, reflections, actions, concerns ---------------------
+
+
+class Meeting(models.Model):
+    """A planned check-in: when the pair means to meet. It becomes held when a check-in is logged."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        HELD = "held", _("Held")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="meetings")
+    starts_at = models.DateTimeField(_("starts at"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("length (minutes)"), default=45, validators=[MinValueValidator(10), MaxValueValidator(240)]
+    )
+    meeting_format = models.CharField(_("format"), max_length=20, choices=MeetingFormat.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
+    planned_by_side = models.CharField(max_length=10, choices=Side.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["pairing", "status", "starts_at"])]
+
+    def __str__(self):
+        return f"Meeting {self.pk} of pairing {self.pairing_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Cancellation(models.Model):
+    """A cancelled or moved meeting, with who asked: does each side keep its meetings?"""
+
+    class Kind(models.TextChoices):
+        CANCELLED = "cancelled", _("Cancelled")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="cancellations")
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="cancellations")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    asked_by_side = models.CharField(_("asked by"), max_length=10, choices=Side.choices)
+    previous_starts_at = models.DateTimeField()
+    new_starts_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["pairing", "created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} by {self.asked_by_side}"
+
+
+class CheckIn(models.Model):
+    """A check-in that happened. Each side adds a Reflection; shared notes belong to the pair."""
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="checkins")
+    meeting = models.OneToOneField(
+        Meeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="checkin"
+    )
+    happened_on = models.DateField(_("date"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("how long (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    meeting_format = models.CharField(_("format"), max_length=20, choices=MeetingFormat.choices)
+    themes = models.ManyToManyField(Theme, verbose_name=_("themes covered"), blank=True, related_name="+")
+    shared_notes = models.TextField(_("shared notes (both of you see them)"), blank=True, max_length=10000)
+    logged_by_side = models.CharField(max_length=10, choices=Side.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-happened_on", "-pk"]
+        indexes = [models.Index(fields=["pairing", "-happened_on"])]
+
+    def __str__(self):
+        return f"Check-in {self.pk} on {self.happened_on}"
+
+
+class Reflection(models.Model):
+    """One side's view of a check-in. learned/change are the pair's; rating and private notes the author's."""
+
+    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="reflections")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    learned = models.TextField(_("what I learned"), max_length=5000)
+    change_next_time = models.TextField(_("what I would change next time"), blank=True, max_length=5000)
+    rating = models.PositiveSmallIntegerField(
+        _("how it went (1-5), only you see it"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    private_notes = models.TextField(_("private notes (only you see them)"), blank=True, max_length=10000)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["checkin", "side"], name="reflection_one_per_side")]
+
+    def __str__(self):
+        return f"{self.side} reflection on {self.checkin_id}"
+
+
+class GoalUpdate(models.Model):
+    """Where a goal stood at a check-in or a goal review, as one side saw it."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="updates")
+    checkin = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    progress = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    status = models.CharField(max_length=10, choices=Goal.Status.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.goal_id}: {self.progress}%"
+
+
+class Action(models.Model):
+    """ "You said, we did": what the senior changed because of the mentoring."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("A decision")
+        TOOL = "tool", _("A tool adopted")
+        POLICY = "policy", _("A policy or practice")
+        OTHER = "other", _("Something else")
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(_("what changed"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("in a line"), max_length=200)
+    description = models.TextField(_("what you did, and why"), blank=True, max_length=5000)
+    measured_effect = models.CharField(_("measured effect (optional)"), max_length=300, blank=True)
+    shareable = models.BooleanField(
+        _("share on the leaders' dashboard"),
+        default=False,
+        help_text=_("Only the line above and its effect are shared, without names."),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class Concern(models.Model):
+    """Raised to HR in confidence: the partner never sees it."""
+
+    class Kind(models.TextChoices):
+        CONCERN = "concern", _("A concern")
+        END_REQUEST = "end_request", _("Please end this pairing, without blame")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        RESOLVED = "resolved", _("Resolved")
+
+    pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="concerns")
+    raised_by = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    raised_by_side = models.CharField(max_length=10, choices=Side.choices)
+    kind = models.CharField(_("what you need"), max_length=12, choices=Kind.choices, default=Kind.CONCERN)
+    text = models.TextField(_("what happened (only HR reads this)"), max_length=10000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    hr_notes = models.TextField(_("HR notes"), blank=True)
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        indexes = [models.Index(fields=["pairing", "status"])]
+
+    def __str__(self):
+        return f"Concern {self.pk} ({self.status})"

@@ -1,8 +1,292 @@
-from datetime import datetime
+"""Reads of the pair's relationship, each in a fixed number of queries, and the privacy rules for them.
 
-from .models import Heartbeat
+Who sees what (each rule has a test):
+- a Reflection's rating and private notes: its author only;
+- shared notes, what each side learned and would change: the two people of the pair only;
+- a Concern: the person who raised it, and HR;
+- HR: dates, counts and statuses, never the text of notes or reflections;
+- leaders: aggregates only.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from pairings.models import Goal, Pairing, Side
+from pairings.selectors import side_of
+from profiles.models import Person, User
+
+from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting
 from .services import BEAT
+
+RECENT_CANCELLATION_DAYS = 60
+REPEATED_CANCELLATIONS = 2
 
 
 def heartbeat_last(*, name: str = BEAT) -> datetime | None:
     return Heartbeat.objects.filter(name=name).values_list("last_beat_at", flat=True).first()
+
+
+# --- Fetch and authorise ----------------------------------------------------------------------------
+
+
+def pairing_for_participant(*, user: User, pk: int) -> tuple[Pairing, Person, str]:
+    """One of the user's own pairings, their Person and side; anyone else's is "not found"."""
+    person = Person.objects.filter(user=user).first()
+    pairing = (
+        Pairing.objects.select_related("program", "agreement", "mentor__person", "mentee__person")
+        .filter(pk=pk)
+        .first()
+    )
+    side = side_of(pairing, person) if pairing and person else None
+    if side is None:
+        raise Http404
+    return pairing, person, side
+
+
+def checkin_for_participant(*, user: User, pk: int) -> tuple[CheckIn, Person, str]:
+    checkin = (
+        CheckIn.objects.select_related("pairing__program", "pairing__mentor", "pairing__mentee")
+        .filter(pk=pk)
+        .first()
+    )
+    person = Person.objects.filter(user=user).first()
+    side = side_of(checkin.pairing, person) if checkin and person else None
+    if side is None:
+        raise Http404
+    return checkin, person, side
+
+
+def concern_for_user(*, user: User, pk: int) -> Concern:
+    """HR sees every concern; its raiser sees their own; the partner and everyone else get 404."""
+    concern = (
+        Concern.objects.select_related(
+            "pairing__program",
+            "pairing__mentor__person",
+            "pairing__mentee__person",
+            "raised_by",
+            "handled_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if concern is None:
+        raise Http404
+    if user.is_hr_admin or concern.raised_by.user_id == user.pk:
+        return concern
+    raise Http404
+
+
+# --- The participant's home -------------------------------------------------------------------------------
+
+
+@dataclass
+class PairingView:
+    pairing: Pairing
+    side: str
+    partner: Person
+    next_due: date | None
+    next_meeting: Meeting | None
+    goals: list[Goal]
+    checkins: list[CheckIn]
+    awaiting_my_side: list[CheckIn]
+    actions: list[Action]
+    goal_review_due: bool
+
+
+def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
+    """What a participant may read of a check-in's reflections: both sides' learned and change-next-time;
+    rating and private notes only of their own."""
+    rows = []
+    for reflection in checkin.reflections.all():
+        mine = reflection.side == side
+        rows.append(
+            {
+                "side": reflection.side,
+                "mine": mine,
+                "learned": reflection.learned,
+                "change_next_time": reflection.change_next_time,
+                "rating": reflection.rating if mine else None,
+                "private_notes": reflection.private_notes if mine else None,
+                "reflection": reflection if mine else None,
+            }
+        )
+    return rows
+
+
+def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
+    """Every live pairing of a person, with what the home page shows, in a fixed number of queries."""
+    now = timezone.now()
+    pairings = list(
+        Pairing.objects.filter(Q(mentor__person=person) | Q(mentee__person=person), status__in=Pairing.LIVE)
+        .select_related("program", "agreement", "mentor__person__profile", "mentee__person__profile")
+        .prefetch_related(
+            Prefetch("goals", queryset=Goal.objects.exclude(status=Goal.Status.DROPPED)),
+            Prefetch(
+                "meetings",
+                queryset=Meeting.objects.filter(status=Meeting.Status.PLANNED, starts_at__gte=now).order_by(
+                    "starts_at"
+                ),
+                to_attr="planned",
+            ),
+            Prefetch("actions", queryset=Action.objects.order_by("-created_at"), to_attr="action_list"),
+        )
+        .order_by("-activated_at", "-created_at")
+    )
+    # Recent check-ins of all these pairings in one query (a window would be neater; this stays portable).
+    recent_checkins: dict[int, list[CheckIn]] = {p.pk: [] for p in pairings}
+    checkins = (
+        CheckIn.objects.filter(
+            pairing__in=pairings, happened_on__gte=timezone.localdate() - timedelta(days=365)
+        )
+        .prefetch_related("reflections", "themes")
+        .order_by("pairing_id", "-happened_on", "-pk")
+    )
+    for checkin in checkins:
+        bucket = recent_checkins[checkin.pairing_id]
+        if len(bucket) < recent:
+            bucket.append(checkin)
+    views = []
+    for pairing in pairings:
+        side = side_of(pairing, person)
+        partner = pairing.mentee.person if side == Side.MENTOR else pairing.mentor.person
+        shown = recent_checkins[pairing.pk]
+        goals = list(pairing.goals.all())
+        last_review = max((g.updated_at for g in goals), default=pairing.activated_at or pairing.created_at)
+        views.append(
+            PairingView(
+                pairing=pairing,
+                side=side,
+                partner=partner,
+                next_due=pairing.next_checkin_due,
+                next_meeting=pairing.planned[0] if pairing.planned else None,
+                goals=goals,
+                checkins=shown,
+                awaiting_my_side=[c for c in shown if all(r.side != side for r in c.reflections.all())],
+                actions=pairing.action_list[:5],
+                goal_review_due=bool(goals)
+                and pairing.status == Pairing.Status.ACTIVE
+                and now - last_review >= timedelta(weeks=pairing.program.goal_review_weeks),
+            )
+        )
+    return views
+
+
+def checkins_of_pairing(*, pairing: Pairing) -> QuerySet[CheckIn]:
+    return (
+        CheckIn.objects.filter(pairing=pairing)
+        .prefetch_related("reflections", "themes")
+        .order_by("-happened_on", "-pk")
+    )
+
+
+# --- HR: pair health --------------------------------------------------------------------------------------
+
+
+def _count(model, *, extra: Q | None = None):
+    return Coalesce(
+        Subquery(
+            model.objects.filter(extra or Q(), pairing=OuterRef("pk"))
+            .order_by()
+            .values("pairing")
+            .annotate(n=Count("pk"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairing]:
+    """Active pairings with what HR may see: dates, counts, statuses. At-risk pairs first.
+
+    At risk when: overdue by more than half a cadence, ratings falling (as a direction, never the
+    ratings), repeated cancellations (2 or more in 60 days), or an open concern. Fixed query count.
+    """
+    if not user.is_hr_admin:
+        raise PermissionDenied
+    today = timezone.localdate()
+    recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
+    pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
+    if program_id:
+        pairings = pairings.filter(program_id=program_id)
+
+    def flag(**condition):
+        return Case(When(**condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+    return (
+        pairings.select_related("program", "agreement", "mentor__person", "mentee__person")
+        .defer("agreement__confidentiality", "agreement__off_limits")  # HR never needs the pair's words
+        .annotate(
+            checkin_count=_count(CheckIn),
+            open_concerns=_count(Concern, extra=~Q(status=Concern.Status.RESOLVED)),
+            recent_cancellations=_count(Cancellation, extra=Q(created_at__gte=recent)),
+            mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
+            mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
+        )
+        .annotate(
+            is_late=flag(late_from__lte=today),
+            is_falling=flag(rating_trend__lt=0),
+            is_cancelling=flag(recent_cancellations__gte=REPEATED_CANCELLATIONS),
+            has_concern=flag(open_concerns__gt=0),
+        )
+        .annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
+        .order_by("-risk", "next_checkin_due", "pk")
+    )
+
+
+def risk_reasons(pairing: Pairing) -> list[str]:
+    """Why a pairing is listed as at risk, in plain words (from pair_health's annotations)."""
+    reasons = []
+    if pairing.is_late:
+        days = (timezone.localdate() - pairing.next_checkin_due).days
+        reasons.append(
+            ngettext(
+                "check-in overdue by %(days)s day (more than half the cadence)",
+                "check-in overdue by %(days)s days (more than half the cadence)",
+                days,
+            )
+            % {"days": days}
+        )
+    if pairing.is_falling:
+        reasons.append(_("ratings falling over the last four check-ins"))
+    if pairing.is_cancelling:
+        reasons.append(
+            ngettext(
+                "%(n)s cancellation or move in %(days)s days",
+                "%(n)s cancellations or moves in %(days)s days",
+                pairing.recent_cancellations,
+            )
+            % {"n": pairing.recent_cancellations, "days": RECENT_CANCELLATION_DAYS}
+        )
+    if pairing.has_concern:
+        reasons.append(_("an open concern"))
+    return reasons
+
+
+def concern_queue(*, user: User, status: str = "") -> QuerySet[Concern]:
+    if not user.is_hr_admin:
+        raise PermissionDenied
+    concerns = Concern.objects.select_related("pairing__program", "raised_by").order_by(
+        "status", "-created_at"
+    )
+    return concerns.filter(status=status) if status else concerns

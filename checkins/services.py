@@ -1,11 +1,329 @@
-from django.utils import timezone
+"""Writes of the pair's relationship: meetings, check-ins, reflections, goals, actions, concerns.
 
-from .models import Heartbeat
+Every function checks who is asking: only the two people of a pairing write its check-ins; only HR
+handles concerns. What each side writes privately (rating, private notes) never leaves its author.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pairings.models import Goal, Pairing, Side
+from pairings.selectors import side_of
+from pairings.services import pairing_set_rhythm
+from profiles.models import Person, User
+from programs.models import Theme
+
+from .models import Action, Cancellation, CheckIn, Concern, GoalUpdate, Heartbeat, Meeting, Reflection
 
 BEAT = "beat"
 
 
 def heartbeat_record(*, name: str = BEAT) -> Heartbeat:
     """Record that `name` is alive now. Idempotent: one row per name, moved forward in place."""
-    heartbeat, _ = Heartbeat.objects.update_or_create(name=name, defaults={"last_beat_at": timezone.now()})
+    heartbeat, _created = Heartbeat.objects.update_or_create(
+        name=name, defaults={"last_beat_at": timezone.now()}
+    )
     return heartbeat
+
+
+def _side(pairing: Pairing, person: Person, *, active: bool = True) -> str:
+    side = side_of(pairing, person)
+    if side is None:
+        raise ValidationError(_("This is not your pairing."))
+    if active and pairing.status != Pairing.Status.ACTIVE:
+        raise ValidationError(_("This pairing is not active."))
+    return side
+
+
+def _stale(instance, version: datetime | None) -> None:
+    if version is not None and instance.updated_at != version:
+        raise ValidationError(
+            _(
+                "Someone saved this after you opened it. Your text is still in the form: copy what you need, "
+                "reload to see the other changes, then save again."
+            ),
+            code="stale",
+        )
+
+
+# --- Meetings ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_plan(
+    *, pairing: Pairing, person: Person, starts_at: datetime, duration_minutes: int, meeting_format: str
+) -> Meeting:
+    """Plan the next check-in. Times are stored in UTC; each person sees them in their own zone."""
+    side = _side(pairing, person)
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": _("Choose a time in the future.")})
+    meeting = Meeting(
+        pairing=pairing,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        meeting_format=meeting_format,
+        planned_by_side=side,
+    )
+    meeting.full_clean()
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime | None = None) -> Meeting:
+    """Cancel a planned meeting, or move it when a new time is given; who asked is recorded either way."""
+    meeting = Meeting.objects.select_for_update().select_related("pairing").get(pk=meeting.pk)
+    side = _side(meeting.pairing, person)
+    if meeting.status != Meeting.Status.PLANNED:
+        raise ValidationError(_("Only a planned meeting can be cancelled or moved."))
+    if new_starts_at is not None and new_starts_at <= timezone.now():
+        raise ValidationError({"new_starts_at": _("Choose a time in the future.")})
+    Cancellation.objects.create(
+        meeting=meeting,
+        pairing=meeting.pairing,
+        kind=Cancellation.Kind.RESCHEDULED if new_starts_at else Cancellation.Kind.CANCELLED,
+        asked_by_side=side,
+        previous_starts_at=meeting.starts_at,
+        new_starts_at=new_starts_at,
+    )
+    if new_starts_at:
+        meeting.starts_at = new_starts_at
+    else:
+        meeting.status = Meeting.Status.CANCELLED
+    meeting.save()
+    return meeting
+
+
+def _refresh_rhythm(pairing: Pairing) -> None:
+    """Last check-in, next one due, and whether ratings fall: the mean of the two latest check-ins'
+    ratings against the two before them (a drop of half a point or more counts as falling)."""
+    latest = list(
+        CheckIn.objects.filter(pairing=pairing)
+        .order_by("-happened_on", "-pk")
+        .values_list("pk", "happened_on")[:4]
+    )
+    ratings: dict[int, list[int]] = {}
+    for checkin_id, rating in Reflection.objects.filter(checkin_id__in=[c for c, _d in latest]).values_list(
+        "checkin_id", "rating"
+    ):
+        ratings.setdefault(checkin_id, []).append(rating)
+    means = [sum(r) / len(r) for c, _d in latest if (r := ratings.get(c))]
+    trend = 0
+    if len(means) >= 4:
+        recent, before = (means[0] + means[1]) / 2, (means[2] + means[3]) / 2
+        trend = -1 if recent <= before - 0.5 else (1 if recent >= before + 0.5 else 0)
+    pairing_set_rhythm(pairing=pairing, last_checkin_on=latest[0][1] if latest else None, rating_trend=trend)
+
+
+# --- Check-ins -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReflectionInput:
+    learned: str
+    change_next_time: str
+    rating: int
+    private_notes: str = ""
+
+
+@dataclass(frozen=True)
+class GoalProgress:
+    goal: Goal
+    progress: int
+    status: str
+
+
+def _reflect(checkin: CheckIn, side: str, person: Person, data: ReflectionInput) -> Reflection:
+    if not data.learned.strip():
+        raise ValidationError({"learned": _("Say in a line or two what you learned: both sides learn.")})
+    reflection = Reflection(
+        checkin=checkin,
+        side=side,
+        author=person,
+        learned=data.learned.strip(),
+        change_next_time=data.change_next_time.strip(),
+        rating=data.rating,
+        private_notes=data.private_notes.strip(),
+    )
+    reflection.full_clean(exclude=["checkin", "author"])
+    try:
+        with transaction.atomic():
+            reflection.save()
+    except IntegrityError:
+        raise ValidationError(
+            _("You have already added your side to this check-in; edit it instead.")
+        ) from None
+    return reflection
+
+
+def _update_goals(pairing: Pairing, side: str, checkin: CheckIn | None, updates: list[GoalProgress]) -> None:
+    for update in updates:
+        if update.goal.pairing_id != pairing.pk:
+            raise ValidationError(_("That goal belongs to another pairing."))
+        goal = Goal.objects.select_for_update().get(pk=update.goal.pk)
+        if (goal.progress, goal.status) == (update.progress, update.status):
+            continue
+        goal.progress, goal.status = update.progress, update.status
+        goal.full_clean()
+        goal.save(update_fields=["progress", "status", "updated_at"])
+        GoalUpdate.objects.create(
+            goal=goal, checkin=checkin, side=side, progress=update.progress, status=update.status
+        )
+
+
+@transaction.atomic
+def checkin_log(
+    *,
+    pairing: Pairing,
+    person: Person,
+    happened_on: date,
+    duration_minutes: int,
+    meeting_format: str,
+    themes: list[Theme],
+    shared_notes: str,
+    reflection: ReflectionInput,
+    goal_updates: list[GoalProgress] = (),
+    meeting: Meeting | None = None,
+) -> CheckIn:
+    """Log a check-in that happened, with the logger's own side. The partner is then asked for theirs.
+
+    Guarantees: all or nothing (check-in, reflection, goal updates); never in the future; a planned
+    meeting it answers is marked held.
+    """
+    side = _side(pairing, person)
+    if happened_on > timezone.localdate():
+        raise ValidationError({"happened_on": _("A check-in is logged once it has happened.")})
+    if any(theme.program_id != pairing.program_id for theme in themes):
+        raise ValidationError({"themes": _("Choose themes of this program.")})
+    checkin = CheckIn(
+        pairing=pairing,
+        happened_on=happened_on,
+        duration_minutes=duration_minutes,
+        meeting_format=meeting_format,
+        shared_notes=shared_notes.strip(),
+        logged_by_side=side,
+    )
+    if meeting is not None:
+        if meeting.pairing_id != pairing.pk or meeting.status != Meeting.Status.PLANNED:
+            raise ValidationError(_("That meeting is not a planned meeting of this pairing."))
+        checkin.meeting = meeting
+        Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.HELD)
+    checkin.full_clean(exclude=["pairing", "meeting"])
+    checkin.save()
+    checkin.themes.set(themes)
+    _reflect(checkin, side, person, reflection)
+    _update_goals(pairing, side, checkin, list(goal_updates))
+    _refresh_rhythm(pairing)
+    return checkin
+
+
+@transaction.atomic
+def reflection_add(
+    *, checkin: CheckIn, person: Person, reflection: ReflectionInput, goal_updates: list[GoalProgress] = ()
+) -> Reflection:
+    """The partner adds their side to a logged check-in."""
+    side = _side(checkin.pairing, person)
+    result = _reflect(checkin, side, person, reflection)
+    _update_goals(checkin.pairing, side, checkin, list(goal_updates))
+    _refresh_rhythm(checkin.pairing)
+    return result
+
+
+@transaction.atomic
+def reflection_update(
+    *, reflection: Reflection, person: Person, data: ReflectionInput, version: datetime | None = None
+) -> Reflection:
+    """The author edits their own reflection; nobody else can."""
+    reflection = Reflection.objects.select_for_update().get(pk=reflection.pk)
+    if reflection.author_id != person.pk:
+        raise ValidationError(_("Only its author can change a reflection."))
+    _stale(reflection, version)
+    reflection.learned, reflection.change_next_time = data.learned.strip(), data.change_next_time.strip()
+    reflection.rating, reflection.private_notes = data.rating, data.private_notes.strip()
+    reflection.full_clean()
+    reflection.save()
+    _refresh_rhythm(reflection.checkin.pairing)
+    return reflection
+
+
+@transaction.atomic
+def checkin_update_shared_notes(
+    *, checkin: CheckIn, person: Person, shared_notes: str, version: datetime | None = None
+) -> CheckIn:
+    """Either side edits the pair's shared notes; a stale form is refused, so nobody overwrites the other."""
+    checkin = CheckIn.objects.select_for_update().select_related("pairing").get(pk=checkin.pk)
+    _side(checkin.pairing, person, active=False)
+    _stale(checkin, version)
+    checkin.shared_notes = shared_notes.strip()
+    checkin.save(update_fields=["shared_notes", "updated_at"])
+    return checkin
+
+
+@transaction.atomic
+def goal_review(*, pairing: Pairing, person: Person, updates: list[GoalProgress]) -> None:
+    """A goal review outside a check-in: where each goal stands, from one side."""
+    side = _side(pairing, person)
+    _update_goals(pairing, side, None, updates)
+
+
+# --- "You said, we did" and concerns -------------------------------------------------------------------
+
+
+@transaction.atomic
+def action_record(
+    *,
+    pairing: Pairing,
+    person: Person,
+    kind: str,
+    title: str,
+    description: str = "",
+    measured_effect: str = "",
+    shareable: bool = False,
+) -> Action:
+    """The senior records what they changed because of the mentoring; the mentor sees it."""
+    side = _side(pairing, person, active=False)
+    if side != Side.MENTEE:
+        raise ValidationError(_("The senior of the pair records what they changed."))
+    action = Action(
+        pairing=pairing,
+        kind=kind,
+        title=title.strip(),
+        description=description.strip(),
+        measured_effect=measured_effect.strip(),
+        shareable=shareable,
+    )
+    action.full_clean(exclude=["pairing"])
+    action.save()
+    return action
+
+
+@transaction.atomic
+def concern_raise(*, pairing: Pairing, person: Person, kind: str, text: str) -> Concern:
+    """Raise a concern to HR in confidence; the partner is never told."""
+    side = _side(pairing, person, active=False)
+    if not text.strip():
+        raise ValidationError({"text": _("Tell HR what happened, in your own words.")})
+    concern = Concern(pairing=pairing, raised_by=person, raised_by_side=side, kind=kind, text=text.strip())
+    concern.full_clean(exclude=["pairing", "raised_by"])
+    concern.save()
+    return concern
+
+
+@transaction.atomic
+def concern_update(
+    *, concern: Concern, user: User, status: str, hr_notes: str, version: datetime | None = None
+) -> Concern:
+    """HR moves a concern along and keeps notes. Only HR admins handle concerns."""
+    if not user.is_hr_admin:
+        raise ValidationError(_("Only HR handles concerns."))
+    concern = Concern.objects.select_for_update().get(pk=concern.pk)
+    _stale(concern, version)
+    concern.status, concern.hr_notes, concern.handled_by = status, hr_notes.strip(), user
+    concern.full_clean()
+    concern.save()
+    return concern

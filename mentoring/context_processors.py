@@ -1,7 +1,5 @@
 from django.conf import settings
 
-from profiles.models import Person
-
 
 def site(request):
     """Site-wide values every page needs: the product name and the user's roles for the navigation."""
@@ -12,6 +10,6 @@ def site(request):
         "site_url": settings.SITE_URL,
         "is_hr_admin": authenticated and user.is_hr_admin,
         "is_leader": authenticated and user.is_leader,
-        # One query per page; the navigation shows participant pages only to people in the directory.
-        "is_participant": authenticated and Person.objects.filter(user=user, is_active=True).exists(),
+        # The navigation shows participant pages only to people in the directory (loaded by the middleware).
+        "is_participant": getattr(request, "directory_person", None) is not None,
     }

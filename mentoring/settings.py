@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "profiles.middleware.PersonTimezoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

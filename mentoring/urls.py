@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("programs/", include("programs.urls")),
     path("pairings/", include("pairings.urls")),
+    path("mentoring/", include("checkins.urls")),
     path("people/", include("profiles.urls")),
     path("support/", admin.site.urls),
 ]

@@ -177,6 +177,13 @@ class Pairing(models.Model):
     conflict_reason = models.TextField(blank=True)
     # HR looked at a flagged pair and chose to keep it: later re-checks leave it alone.
     conflict_kept_at = models.DateTimeField(null=True, blank=True)
+    # Kept up to date by the check-in services (through pairing_set_rhythm), so that pair health is one
+    # indexed query at any size instead of an aggregate over every check-in.
+    last_checkin_on = models.DateField(null=True, blank=True)
+    next_checkin_due = models.DateField(null=True, blank=True, db_index=True)
+    # Overdue by more than half a cadence from this day on: the "late" flag of pair health.
+    late_from = models.DateField(null=True, blank=True)
+    rating_trend = models.SmallIntegerField(default=0, help_text="-1 falling, 0 steady or unknown, 1 rising")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -197,6 +204,11 @@ class Pairing(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
+
+    @property
+    def cadence_days(self) -> int:
+        agreement = getattr(self, "agreement", None)
+        return agreement.cadence_days if agreement else self.program.cadence_days
 
 
 class Agreement(models.Model):

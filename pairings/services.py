@@ -345,7 +345,25 @@ def pairing_accept(*, pairing: Pairing, person: Person) -> Pairing:
 def _activate(pairing: Pairing) -> None:
     pairing.status = Pairing.Status.ACTIVE
     pairing.activated_at = timezone.now()
+    cadence = pairing.program.cadence_days
+    pairing.next_checkin_due = timezone.localdate() + timedelta(days=cadence)
+    pairing.late_from = pairing.next_checkin_due + timedelta(days=cadence // 2 + 1)
     Agreement.objects.get_or_create(pairing=pairing, defaults={"cadence_days": pairing.program.cadence_days})
+
+
+def pairing_set_rhythm(*, pairing: Pairing, last_checkin_on: date | None, rating_trend: int) -> Pairing:
+    """Record the pair's rhythm, as the check-in services computed it: last check-in, next due, trend."""
+    base = last_checkin_on or (pairing.activated_at.date() if pairing.activated_at else timezone.localdate())
+    cadence = pairing.cadence_days
+    next_due = base + timedelta(days=cadence)
+    Pairing.objects.filter(pk=pairing.pk).update(
+        last_checkin_on=last_checkin_on,
+        next_checkin_due=next_due,
+        late_from=next_due + timedelta(days=cadence // 2 + 1),
+        rating_trend=rating_trend,
+    )
+    pairing.refresh_from_db()
+    return pairing
 
 
 @transaction.atomic
@@ -453,6 +471,10 @@ def agreement_save(
         agreement.mentor_confirmed_at = agreement.mentee_confirmed_at = None
         agreement.full_clean()
         agreement.save()
+        pairing.agreement = agreement
+        pairing_set_rhythm(
+            pairing=pairing, last_checkin_on=pairing.last_checkin_on, rating_trend=pairing.rating_trend
+        )
     return agreement
 
 

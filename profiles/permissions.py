@@ -27,7 +27,9 @@ def person_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        person = Person.objects.filter(user=request.user, is_active=True).first()
+        person = getattr(request, "directory_person", None)  # loaded by PersonTimezoneMiddleware
+        if person is None:
+            person = Person.objects.filter(user=request.user, is_active=True).first()
         if person is None:
             raise PermissionDenied
         request.person = person

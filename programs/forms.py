@@ -10,7 +10,14 @@ PROGRAM_SECTIONS = [
     (_("Purpose"), ["name", "description", "objectives", "mentee_hopes", "mentor_offers"]),
     (
         _("Dates and cadence"),
-        ["starts_on", "ends_on", "enrollment_opens_on", "enrollment_closes_on", "cadence_days"],
+        [
+            "starts_on",
+            "ends_on",
+            "enrollment_opens_on",
+            "enrollment_closes_on",
+            "cadence_days",
+            "goal_review_weeks",
+        ],
     ),
     (_("Expectations"), ["hours_per_month", "meeting_minutes", "confidentiality_norms"]),
     (

@@ -44,6 +44,12 @@ class Program(models.Model):
         validators=[MinValueValidator(7), MaxValueValidator(90)],
         help_text=_("How often each pair checks in. Every 2 weeks by default."),
     )
+    goal_review_weeks = models.PositiveSmallIntegerField(
+        _("goal review every (weeks)"),
+        default=6,
+        validators=[MinValueValidator(2), MaxValueValidator(26)],
+        help_text=_("Both sides are asked where each goal stands this often."),
+    )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     enrollment_opens_on = models.DateField(_("enrollment opens on"), null=True, blank=True)

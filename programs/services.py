@@ -62,6 +62,7 @@ EDITABLE_FIELDS = {
     "mentee_hopes",
     "mentor_offers",
     "cadence_days",
+    "goal_review_weeks",
     "starts_on",
     "ends_on",
     "enrollment_opens_on",

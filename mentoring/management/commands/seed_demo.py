@@ -3,6 +3,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from checkins.demo import seed_history
 from pairings.demo import seed_pairings
 from profiles.demo.company import DEMO_PASSWORD, build_company
 from profiles.models import Person, User
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             hr = User.objects.get(email="hr@example.com")
             programs = seed_programs(hr=hr)
             seed_pairings(hr=hr)
+            seed_history()
         self.stdout.write(self.style.SUCCESS(f"Demo company ready: {len(people)} people."))
         for program in Program.objects.filter(pk__in=[p.pk for p in programs]).order_by("pk"):
             self.stdout.write(f"  Program: {program.name} ({program.get_state_display()})")

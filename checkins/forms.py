@@ -1,0 +1,188 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pairings.models import Goal
+from profiles.models import MeetingFormat
+
+from .models import Action, Concern
+
+RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class ReflectionFields(forms.Form):
+    """One side's reflection: learned and change are shared with the partner; rating and notes are not."""
+
+    learned = forms.CharField(
+        label=_("What I learned"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Your partner sees this."),
+    )
+    change_next_time = forms.CharField(
+        label=_("What I would change next time"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Your partner sees this."),
+    )
+    rating = forms.TypedChoiceField(
+        label=_("How did it go? (1 = poorly, 5 = very well)"),
+        choices=RATING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=_("Only you see your rating; the program sees averages only."),
+    )
+    private_notes = forms.CharField(
+        label=_("Private notes"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Only you see these. Not your partner, not HR."),
+    )
+
+
+def add_goal_fields(form: forms.Form, goals: list[Goal]) -> list[tuple[Goal, str, str]]:
+    """A progress and a status field per goal, named goal_<id>_progress / goal_<id>_status."""
+    rows = []
+    for goal in goals:
+        progress, status = f"goal_{goal.pk}_progress", f"goal_{goal.pk}_status"
+        form.fields[progress] = forms.IntegerField(
+            label=_("Progress of “%(title)s” (%%)") % {"title": goal.title},
+            min_value=0,
+            max_value=100,
+            initial=goal.progress,
+        )
+        form.fields[status] = forms.ChoiceField(
+            label=_("Status of “%(title)s”") % {"title": goal.title},
+            choices=Goal.Status.choices,
+            initial=goal.status,
+        )
+        rows.append((goal, progress, status))
+    return rows
+
+
+class CheckInForm(ReflectionFields):
+    happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    duration_minutes = forms.IntegerField(
+        label=_("How long (minutes)"), min_value=5, max_value=480, initial=45
+    )
+    meeting_format = forms.ChoiceField(label=_("Format"), choices=MeetingFormat.choices)
+    themes = forms.ModelMultipleChoiceField(
+        label=_("Themes covered"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    shared_notes = forms.CharField(
+        label=_("Shared notes"),
+        required=False,
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Both of you see these; HR never does."),
+    )
+
+    field_order = ["happened_on", "duration_minutes", "meeting_format", "themes", "shared_notes"]
+
+    def __init__(self, *args, pairing, goals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = pairing.program.themes.all()
+        self.fields["happened_on"].initial = timezone.localdate()
+        self.goal_rows = add_goal_fields(self, goals)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(
+                _("The meeting"),
+                "happened_on",
+                "duration_minutes",
+                "meeting_format",
+                "themes",
+                "shared_notes",
+            ),
+            Fieldset(_("Your side"), "learned", "change_next_time", "rating", "private_notes"),
+            *(
+                [Fieldset(_("Goals"), *[f for _g, p, s in self.goal_rows for f in (p, s)])]
+                if self.goal_rows
+                else []
+            ),
+            Submit("save", _("Log the check-in")),
+        )
+
+
+class ReflectionForm(ReflectionFields):
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, goals=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.goal_rows = add_goal_fields(self, list(goals))
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save my side")))
+
+
+class SharedNotesForm(forms.Form):
+    shared_notes = forms.CharField(
+        label=_("Shared notes"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save shared notes")))
+
+
+class GoalReviewForm(forms.Form):
+    def __init__(self, *args, goals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.goal_rows = add_goal_fields(self, goals)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save where our goals stand")))
+
+
+class MeetingForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label=_("When (your time zone)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=10, max_value=240, initial=45
+    )
+    meeting_format = forms.ChoiceField(label=_("Format"), choices=MeetingFormat.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Plan it")))
+
+
+class RescheduleForm(forms.Form):
+    new_starts_at = forms.DateTimeField(
+        label=_("New time (leave empty to cancel)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+    )
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = Action
+        fields = ["kind", "title", "description", "measured_effect", "shareable"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Record it")))
+
+
+class ConcernForm(forms.ModelForm):
+    class Meta:
+        model = Concern
+        fields = ["kind", "text"]
+        widgets = {"kind": forms.RadioSelect, "text": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Send to HR in confidence")))

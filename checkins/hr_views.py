@@ -1,0 +1,127 @@
+"""HR pages of the check-ins app (pair health, concerns queue), apart from the participants' views.py.
+
+HR sees dates, counts and statuses of every pair, never what was said; a concern's text is the one
+exception, since it was written for HR.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mentoring.view_helpers import form_errors
+from pairings.models import Pairing
+from pairings.selectors import pairing_get_for_user
+from profiles.permissions import hr_admin_required
+from programs.selectors import program_list_for_hr
+
+from . import selectors, services
+from .forms_hr import UNRESOLVED, ConcernFilterForm, ConcernHandleForm, PairHealthFilterForm
+from .models import Concern
+
+PAGE_SIZE = 50
+# The rating trend compares the two latest check-ins with the two before them.
+CHECKINS_FOR_A_TREND = 4
+
+
+@dataclass
+class PairHealthRow:
+    pairing: Pairing
+    reasons: list[str]
+    overdue_days: int
+    trend: str
+
+
+def _trend_word(pairing: Pairing) -> str:
+    """The direction of the ratings in a word: the ratings themselves are their authors' alone."""
+    if pairing.checkin_count < CHECKINS_FOR_A_TREND:
+        return _("too early to tell")
+    if pairing.rating_trend < 0:
+        return _("falling")
+    if pairing.rating_trend > 0:
+        return _("rising")
+    return _("steady")
+
+
+@hr_admin_required
+def pair_health(request):
+    programs = program_list_for_hr().order_by("name", "pk")
+    form = PairHealthFilterForm(request.GET or None, programs=programs)
+    program_id = form.program_id()
+    pairings = selectors.pair_health(user=request.user, program_id=program_id)
+    page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [
+        PairHealthRow(
+            pairing=pairing,
+            reasons=selectors.risk_reasons(pairing),
+            overdue_days=(today - pairing.next_checkin_due).days
+            if pairing.next_checkin_due and pairing.next_checkin_due < today
+            else 0,
+            trend=_trend_word(pairing),
+        )
+        for pairing in page
+    ]
+    return render(
+        request,
+        "checkins/hr/pair_health.html",
+        {"page": page, "rows": rows, "programs": programs, "program_id": program_id},
+    )
+
+
+@hr_admin_required
+def concern_queue(request):
+    form = ConcernFilterForm(request.GET or None)
+    status = form.status_value()
+    concerns = selectors.concern_queue(
+        user=request.user, status=status if status in Concern.Status.values else ""
+    )
+    if status == UNRESOLVED:
+        concerns = concerns.exclude(status=Concern.Status.RESOLVED)
+    pairing = None
+    if pairing_id := form.pairing_id():
+        pairing, _side = pairing_get_for_user(user=request.user, pk=pairing_id)
+        concerns = concerns.filter(pairing=pairing)
+    # The queue names the pair; it never needs the text, so it never loads it.
+    concerns = concerns.select_related("pairing__mentor__person", "pairing__mentee__person").defer(
+        "text", "hr_notes"
+    )
+    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "checkins/hr/concerns.html",
+        {"page": page, "form": form, "status": status, "pairing": pairing},
+    )
+
+
+@hr_admin_required
+def concern_handle(request, pk):
+    concern = selectors.concern_for_user(user=request.user, pk=pk)
+    pairing, _side = pairing_get_for_user(user=request.user, pk=concern.pairing_id)
+    form = ConcernHandleForm(request.POST or None, concern=concern)
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.concern_update(
+                concern=concern,
+                user=request.user,
+                status=form.cleaned_data["status"],
+                hr_notes=form.cleaned_data["hr_notes"],
+                version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            # The form stays bound: what HR typed is kept, next to the service's message.
+            form_errors(form, error)
+            stale = getattr(error, "code", None) == "stale"
+        else:
+            messages.success(request, _("Concern saved."))
+            return redirect("checkins:concern_handle", pk=concern.pk)
+    return render(
+        request,
+        "checkins/hr/concern_handle.html",
+        {"concern": concern, "pairing": pairing, "form": form, "stale": stale},
+    )

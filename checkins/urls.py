@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import hr_views, views
+
+app_name = "checkins"
+
+urlpatterns = [
+    # Participants: "My mentoring" and everything a pair does
+    path("", views.home, name="home"),
+    path("pairings/<int:pk>/", views.pairing_journal, name="journal"),
+    path("pairings/<int:pk>/log/", views.checkin_log, name="log"),
+    path("pairings/<int:pk>/plan/", views.meeting_plan, name="plan"),
+    path("meetings/<int:pk>/invite.ics", views.meeting_ics, name="meeting_ics"),
+    path("meetings/<int:pk>/cancel/", views.meeting_cancel, name="meeting_cancel"),
+    path("checkins/<int:pk>/", views.checkin_detail, name="checkin"),
+    path("checkins/<int:pk>/my-side/", views.reflection_edit, name="reflection"),
+    path("checkins/<int:pk>/notes/", views.shared_notes_edit, name="shared_notes"),
+    path("pairings/<int:pk>/goals/review/", views.goal_review, name="goal_review"),
+    path("pairings/<int:pk>/actions/new/", views.action_new, name="action_new"),
+    path("pairings/<int:pk>/concerns/new/", views.concern_new, name="concern_new"),
+    path("concerns/<int:pk>/", views.concern_detail, name="concern"),
+    # HR admins: dates, counts and statuses only
+    path("hr/pair-health/", hr_views.pair_health, name="pair_health"),
+    path("hr/concerns/", hr_views.concern_queue, name="concerns"),
+    path("hr/concerns/<int:pk>/", hr_views.concern_handle, name="concern_handle"),
+]

@@ -1,0 +1,372 @@
+"""The participant's pages: "My mentoring", check-ins, reflections, goals, actions and concerns."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from icalendar import Calendar, Event
+
+from mentoring.view_helpers import flash_error, form_errors
+from pairings.models import Goal, Pairing, Side
+from profiles.permissions import person_required
+
+from . import selectors, services
+from .forms import (
+    ActionForm,
+    CheckInForm,
+    ConcernForm,
+    GoalReviewForm,
+    MeetingForm,
+    ReflectionForm,
+    RescheduleForm,
+    SharedNotesForm,
+)
+from .models import Concern, Meeting, Reflection
+
+
+def _goal_updates(form, rows) -> list[services.GoalProgress]:
+    return [
+        services.GoalProgress(
+            goal=goal, progress=form.cleaned_data[progress], status=form.cleaned_data[status]
+        )
+        for goal, progress, status in rows
+    ]
+
+
+def _reflection(data) -> services.ReflectionInput:
+    return services.ReflectionInput(
+        learned=data["learned"],
+        change_next_time=data.get("change_next_time", ""),
+        rating=data["rating"],
+        private_notes=data.get("private_notes", ""),
+    )
+
+
+def _form_page(request, pairing, form, heading, intro):
+    return render(
+        request,
+        "checkins/form_page.html",
+        {"pairing": pairing, "form": form, "heading": heading, "intro": intro},
+    )
+
+
+def _open_goals(pairing) -> list[Goal]:
+    return list(pairing.goals.exclude(status=Goal.Status.DROPPED))
+
+
+@person_required
+def home(request):
+    """My mentoring: each pairing with the next check-in, goals, recent check-ins and what to do next."""
+    views = selectors.home_for_person(person=request.person)
+    for view in views:
+        for checkin in view.checkins:
+            checkin.visible = selectors.visible_reflections(checkin, view.side)
+    return render(request, "checkins/home.html", {"views": views, "today": timezone.localdate()})
+
+
+@person_required
+def pairing_journal(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    checkins = list(selectors.checkins_of_pairing(pairing=pairing))
+    for checkin in checkins:
+        checkin.visible = selectors.visible_reflections(checkin, side)
+    return render(request, "checkins/journal.html", {"pairing": pairing, "side": side, "checkins": checkins})
+
+
+@person_required
+def checkin_log(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    if pairing.status != Pairing.Status.ACTIVE:
+        raise Http404
+    meeting = None
+    if request.GET.get("meeting") or request.POST.get("meeting"):
+        meeting = get_object_or_404(
+            Meeting, pk=request.GET.get("meeting") or request.POST.get("meeting"), pairing=pairing
+        )
+    form = CheckInForm(request.POST or None, pairing=pairing, goals=_open_goals(pairing))
+    if meeting and not request.POST:
+        form.initial |= {
+            "happened_on": timezone.localtime(meeting.starts_at).date(),
+            "duration_minutes": meeting.duration_minutes,
+            "meeting_format": meeting.meeting_format,
+        }
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            checkin = services.checkin_log(
+                pairing=pairing,
+                person=person,
+                happened_on=data["happened_on"],
+                duration_minutes=data["duration_minutes"],
+                meeting_format=data["meeting_format"],
+                themes=list(data["themes"]),
+                shared_notes=data["shared_notes"],
+                reflection=_reflection(data),
+                goal_updates=_goal_updates(form, form.goal_rows),
+                meeting=meeting,
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Check-in logged. Your partner is asked to add their side."))
+            return redirect("checkins:checkin", pk=checkin.pk)
+    return _form_page(
+        request,
+        pairing,
+        form,
+        _("Log a check-in"),
+        _("Both of you say what you learned. Your rating and private notes stay yours."),
+    )
+
+
+@person_required
+def checkin_detail(request, pk):
+    checkin, person, side = selectors.checkin_for_participant(user=request.user, pk=pk)
+    return render(
+        request,
+        "checkins/checkin.html",
+        {
+            "checkin": checkin,
+            "pairing": checkin.pairing,
+            "side": side,
+            "visible": selectors.visible_reflections(checkin, side),
+            "mine_missing": not checkin.reflections.filter(side=side).exists(),
+        },
+    )
+
+
+@person_required
+def reflection_edit(request, pk):
+    """Add my side to a check-in, or edit it. Nobody can open the partner's."""
+    checkin, person, side = selectors.checkin_for_participant(user=request.user, pk=pk)
+    mine = Reflection.objects.filter(checkin=checkin, side=side).first()
+    goals = [] if mine else _open_goals(checkin.pairing)
+    initial = {}
+    if mine:
+        initial = {
+            "learned": mine.learned,
+            "change_next_time": mine.change_next_time,
+            "rating": mine.rating,
+            "private_notes": mine.private_notes,
+            "version": mine.updated_at,
+        }
+    form = ReflectionForm(request.POST or None, initial=initial, goals=goals)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if mine:
+                services.reflection_update(
+                    reflection=mine,
+                    person=person,
+                    data=_reflection(form.cleaned_data),
+                    version=form.cleaned_data.get("version"),
+                )
+            else:
+                services.reflection_add(
+                    checkin=checkin,
+                    person=person,
+                    reflection=_reflection(form.cleaned_data),
+                    goal_updates=_goal_updates(form, form.goal_rows),
+                )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Your side is saved."))
+            return redirect("checkins:checkin", pk=checkin.pk)
+    return _form_page(
+        request,
+        checkin.pairing,
+        form,
+        _("Edit your side") if mine else _("Add your side"),
+        _(
+            "What you learned and would change is shared with your partner; your rating and private notes are not."
+        ),
+    )
+
+
+@person_required
+def shared_notes_edit(request, pk):
+    checkin, person, side = selectors.checkin_for_participant(user=request.user, pk=pk)
+    form = SharedNotesForm(
+        request.POST or None, initial={"shared_notes": checkin.shared_notes, "version": checkin.updated_at}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.checkin_update_shared_notes(
+                checkin=checkin,
+                person=person,
+                shared_notes=form.cleaned_data["shared_notes"],
+                version=form.cleaned_data.get("version"),
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Shared notes saved."))
+            return redirect("checkins:checkin", pk=checkin.pk)
+    return _form_page(
+        request, checkin.pairing, form, _("Shared notes"), _("Both of you see these; HR never does.")
+    )
+
+
+@person_required
+def goal_review(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    form = GoalReviewForm(request.POST or None, goals=_open_goals(pairing))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_review(pairing=pairing, person=person, updates=_goal_updates(form, form.goal_rows))
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Thank you: your goals are up to date."))
+            return redirect("checkins:home")
+    return _form_page(
+        request,
+        pairing,
+        form,
+        _("Goal review"),
+        _("Where does each goal stand, as you see it? Both sides' goals count."),
+    )
+
+
+@person_required
+def meeting_plan(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    agreement = getattr(pairing, "agreement", None)
+    form = MeetingForm(
+        request.POST or None,
+        initial={
+            "duration_minutes": pairing.program.meeting_minutes,
+            "meeting_format": agreement.meeting_format if agreement else "video",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_plan(pairing=pairing, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Planned. Download the calendar invite and send it to your partner, or they can get it here."
+                ),
+            )
+            return redirect(f"{reverse('checkins:home')}#meeting-{meeting.pk}")
+    return _form_page(
+        request, pairing, form, _("Plan the next check-in"), _("Times are in your own time zone.")
+    )
+
+
+@person_required
+def meeting_ics(request, pk):
+    meeting = get_object_or_404(
+        Meeting.objects.select_related("pairing__mentor__person", "pairing__mentee__person"), pk=pk
+    )
+    if selectors.side_of(meeting.pairing, request.person) is None:
+        raise Http404
+    mentor, mentee = meeting.pairing.mentor.person, meeting.pairing.mentee.person
+    calendar = Calendar()
+    calendar.add("prodid", "-//Twoway//reverse mentoring//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"twoway-meeting-{meeting.pk}@{settings.SITE_URL.split('://')[-1]}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+    event.add(
+        "summary",
+        _("Reverse-mentoring check-in: %(a)s and %(b)s") % {"a": mentor.full_name, "b": mentee.full_name},
+    )
+    event.add("description", settings.SITE_URL + reverse("checkins:home"))
+    event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
+    calendar.add_component(event)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="twoway-checkin-{meeting.pk}.ics"'
+    return response
+
+
+@person_required
+@require_POST
+def meeting_cancel(request, pk):
+    meeting = get_object_or_404(Meeting.objects.select_related("pairing"), pk=pk)
+    if selectors.side_of(meeting.pairing, request.person) is None:
+        raise Http404
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        flash_error(request, ValidationError(_("Enter a valid date and time, or leave it empty to cancel.")))
+        return redirect("checkins:home")
+    try:
+        services.meeting_cancel(
+            meeting=meeting, person=request.person, new_starts_at=form.cleaned_data["new_starts_at"]
+        )
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request, _("Meeting moved.") if form.cleaned_data["new_starts_at"] else _("Meeting cancelled.")
+        )
+    return redirect("checkins:home")
+
+
+@person_required
+def action_new(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    if side != Side.MENTEE:
+        raise Http404
+    form = ActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_record(pairing=pairing, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(
+                request, _("Recorded. Your mentor sees what changed because of your work together.")
+            )
+            return redirect("checkins:home")
+    return _form_page(
+        request,
+        pairing,
+        form,
+        _("You said, we did"),
+        _("What did you change because of your mentor: a decision, a tool, a policy?"),
+    )
+
+
+@person_required
+def concern_new(request, pk):
+    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern = services.concern_raise(pairing=pairing, person=person, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Sent to HR in confidence. Your partner is not told."))
+            return redirect("checkins:concern", pk=concern.pk)
+    return _form_page(
+        request,
+        pairing,
+        form,
+        _("Raise a concern with HR"),
+        _(
+            "Only HR reads this. Your partner is never told. You can also ask HR to end the pairing without blame."
+        ),
+    )
+
+
+@login_required
+def concern_detail(request, pk):
+    concern = selectors.concern_for_user(user=request.user, pk=pk)
+    if request.user.is_hr_admin and concern.raised_by.user_id != request.user.pk:
+        return redirect("checkins:concern_handle", pk=concern.pk)
+    return render(request, "checkins/concern.html", {"concern": concern, "statuses": Concern.Status})

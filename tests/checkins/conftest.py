@@ -1,0 +1,30 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from checkins import services
+
+
+def reflection(**overrides):
+    values = {
+        "learned": "LEARNED-x",
+        "change_next_time": "CHANGE-x",
+        "rating": 4,
+        "private_notes": "PRIVATE-x",
+    }
+    return services.ReflectionInput(**(values | overrides))
+
+
+@pytest.fixture
+def checkin(active_pairing, mentor):
+    return services.checkin_log(
+        pairing=active_pairing,
+        person=mentor.person,
+        happened_on=timezone.localdate() - timedelta(days=1),
+        duration_minutes=45,
+        meeting_format="video",
+        themes=list(active_pairing.program.themes.all()[:1]),
+        shared_notes="SHARED-x",
+        reflection=reflection(private_notes="PRIVATE-mentor", rating=2),
+    )

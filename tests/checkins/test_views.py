@@ -1,0 +1,189 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from checkins import services
+from checkins.models import CheckIn, Concern
+from tests.checkins.conftest import reflection
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
+
+
+@pytest.fixture
+def concern(active_pairing, mentor):
+    return services.concern_raise(
+        pairing=active_pairing, person=mentor.person, kind="concern", text="CONCERN-x"
+    )
+
+
+@pytest.fixture
+def meeting(active_pairing, mentor):
+    return services.meeting_plan(
+        pairing=active_pairing,
+        person=mentor.person,
+        starts_at=timezone.now() + timedelta(days=2),
+        duration_minutes=45,
+        meeting_format="video",
+    )
+
+
+def _pair_urls(pairing, checkin, meeting):
+    return [
+        reverse("checkins:journal", args=[pairing.pk]),
+        reverse("checkins:log", args=[pairing.pk]),
+        reverse("checkins:plan", args=[pairing.pk]),
+        reverse("checkins:meeting_ics", args=[meeting.pk]),
+        reverse("checkins:checkin", args=[checkin.pk]),
+        reverse("checkins:reflection", args=[checkin.pk]),
+        reverse("checkins:shared_notes", args=[checkin.pk]),
+        reverse("checkins:goal_review", args=[pairing.pk]),
+        reverse("checkins:concern_new", args=[pairing.pk]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("mentor", 200),
+        ("mentee", 200),
+        ("hr_admin", 404),
+        ("leader", 404),
+        ("other_participant", 404),
+        ("outsider", 403),
+    ],
+)
+def test_pair_pages_are_for_the_pair_only(
+    client, request, persona, expected, active_pairing, checkin, meeting
+):
+    client.force_login(request.getfixturevalue(persona))
+    for url in _pair_urls(active_pairing, checkin, meeting):
+        assert client.get(url).status_code == expected, (persona, url)
+    # Writes are refused the same way, and nothing changes.
+    response = client.post(reverse("checkins:shared_notes", args=[checkin.pk]), {"shared_notes": "hijack"})
+    assert response.status_code == (302 if expected == 200 else expected)
+    assert (CheckIn.objects.get().shared_notes == "hijack") == (expected == 200)
+
+
+def test_anonymous_goes_to_login(client, active_pairing, checkin, meeting, concern):
+    for url in _pair_urls(active_pairing, checkin, meeting) + [
+        reverse("checkins:home"),
+        reverse("checkins:concern", args=[concern.pk]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+
+def test_action_page_is_for_the_senior_only(client, mentor, mentee, active_pairing):
+    url = reverse("checkins:action_new", args=[active_pairing.pk])
+    client.force_login(mentor)
+    assert client.get(url).status_code == 404
+    client.force_login(mentee)
+    assert client.get(url).status_code == 200
+
+
+def test_private_notes_and_rating_are_the_authors_alone(client, checkin, mentor, mentee):
+    url = reverse("checkins:checkin", args=[checkin.pk])
+    client.force_login(mentor)
+    html = client.get(url).content.decode()
+    assert "PRIVATE-mentor" in html and "you rated it 2 of 5" in html and "SHARED-x" in html
+    client.force_login(mentee)
+    html = client.get(url).content.decode()
+    assert "PRIVATE-mentor" not in html and "rated it" not in html
+    assert "SHARED-x" in html and "LEARNED-x" in html  # the pair shares notes and what each learned
+    assert (
+        client.get(reverse("checkins:reflection", args=[checkin.pk])).content.decode().count("PRIVATE-mentor")
+        == 0
+    )
+
+
+def test_a_concern_is_seen_by_its_raiser_and_hr_never_the_partner(
+    client, concern, mentor, mentee, hr_admin, other_participant
+):
+    url = reverse("checkins:concern", args=[concern.pk])
+    client.force_login(mentor)
+    assert "CONCERN-x" in client.get(url).content.decode()
+    for user in (mentee, other_participant):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert "CONCERN-x" not in client.get(reverse("checkins:home")).content.decode()
+    client.force_login(hr_admin)
+    assert client.get(url).status_code == 302  # to the HR handling page
+
+
+def test_ics_invite_is_a_calendar_event(client, mentee, meeting):
+    client.force_login(mentee)
+    response = client.get(reverse("checkins:meeting_ics", args=[meeting.pk]))
+    body = response.content.decode()
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in body and f"twoway-meeting-{meeting.pk}@" in body
+    assert meeting.starts_at.astimezone(timezone.UTC).strftime("%Y%m%dT%H%M%S") in body
+
+
+def test_logging_from_the_form_keeps_text_on_error(client, mentor, active_pairing):
+    client.force_login(mentor)
+    url = reverse("checkins:log", args=[active_pairing.pk])
+    response = client.post(
+        url,
+        {
+            "happened_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            "duration_minutes": 45,
+            "meeting_format": "video",
+            "learned": "How TikTok search works",
+            "rating": 4,
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "A check-in is logged once it has happened." in html and "How TikTok search works" in html
+    assert not CheckIn.objects.exists()
+
+
+def test_home_shows_each_pairing_and_what_to_do(client, mentee, checkin):
+    client.force_login(mentee)
+    html = client.get(reverse("checkins:home")).content.decode()
+    assert "mentors you" in html
+    assert "Add your side to the check-in" in html
+    assert "PRIVATE-mentor" not in html
+
+
+def _count(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_home_query_count_does_not_grow_with_history(client, mentor, mentee, active_pairing):
+    client.force_login(mentor)
+    url = reverse("checkins:home")
+    services.checkin_log(
+        pairing=active_pairing,
+        person=mentor.person,
+        happened_on=timezone.localdate(),
+        duration_minutes=30,
+        meeting_format="video",
+        themes=[],
+        shared_notes="",
+        reflection=reflection(),
+    )
+    small = _count(client, url)
+    for days_ago in range(1, 25):
+        checkin = services.checkin_log(
+            pairing=active_pairing,
+            person=mentor.person,
+            happened_on=timezone.localdate() - timedelta(days=days_ago),
+            duration_minutes=30,
+            meeting_format="video",
+            themes=[],
+            shared_notes="",
+            reflection=reflection(),
+        )
+        services.reflection_add(checkin=checkin, person=mentee.person, reflection=reflection())
+    services.concern_raise(pairing=active_pairing, person=mentor.person, kind="concern", text="x")
+    assert _count(client, url) == small
+    assert Concern.objects.count() == 1
