@@ -233,7 +233,8 @@ def pairing_detail(request, pk):
         "partner": partner,
         "partner_profile": getattr(partner, "profile", None),
         "my_acceptance": getattr(pairing, f"{side}_accepted_at"),
-        "reason_form": ReasonForm(),
+        "decline_form": ReasonForm(prefix="decline"),
+        "end_form": ReasonForm(prefix="end"),
     }
     if pairing.status == Pairing.Status.ACTIVE:
         agreement = pairing.agreement
@@ -268,7 +269,7 @@ def pairing_answer(request, pk):
                 else _("Thank you. We're waiting for your partner's answer."),
             )
         else:
-            form = ReasonForm(request.POST)
+            form = ReasonForm(request.POST, prefix="decline")
             form.is_valid()
             services.pairing_decline(
                 pairing=pairing, person=person, reason=form.cleaned_data.get("reason", "")
@@ -342,7 +343,7 @@ def goal_edit(request, pk, goal_pk=None):
 @require_POST
 def pairing_end(request, pk):
     pairing, _side = selectors.pairing_get_for_user(user=request.user, pk=pk)
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, prefix="end")
     form.is_valid()
     try:
         services.pairing_end(pairing=pairing, user=request.user, reason=form.cleaned_data.get("reason", ""))

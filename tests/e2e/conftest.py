@@ -1,6 +1,7 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server."""
 
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -70,3 +71,18 @@ def assert_accessible(page):
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
     assert bad == [], results.generate_report()
+
+
+@contextmanager
+def fresh_page(browser, base_url):
+    """A page in a browser context of its own (no cookies shared with `page`), as a second person on
+    another computer. Like the `page` fixture, it fails on any console error."""
+    context = browser.new_context(base_url=base_url)
+    other = context.new_page()
+    console_errors = []
+    other.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    try:
+        yield other
+    finally:
+        context.close()
+    assert console_errors == [], console_errors

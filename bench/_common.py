@@ -1,0 +1,107 @@
+"""Shared plumbing of the bench scripts: a PostgreSQL database of their own, and Django set up on it.
+
+Every benchmark runs against the server of DATABASE_URL (default postgres://postgres@127.0.0.1:5432/twoway)
+but on a database it creates (and drops) itself, never on the one DATABASE_URL names.
+"""
+
+import math
+import os
+import secrets
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/twoway"
+# The server URL as given, before setup_django() points DATABASE_URL at a bench database.
+SERVER_URL = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def server_host() -> str:
+    return urlsplit(SERVER_URL).hostname or "localhost"
+
+
+def _maintenance():
+    import psycopg
+
+    return psycopg.connect(with_database(SERVER_URL, "postgres"), autocommit=True)
+
+
+def database_exists(name: str) -> bool:
+    with _maintenance() as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def drop_database(name: str) -> None:
+    """Drop the database, closing this process's connections to it first (and anyone else's: FORCE)."""
+    from psycopg import sql
+
+    if "django" in sys.modules:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.db import connections
+
+            connections.close_all()
+    with _maintenance() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def create_database(name: str) -> None:
+    """A new, empty database (an old one of that name is dropped first)."""
+    from psycopg import sql
+
+    drop_database(name)
+    with _maintenance() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_django(database: str, **environ: str) -> None:
+    """Configure Django on `database` of the DATABASE_URL server (once per process; later calls switch the
+    default connection to `database`). Settings read the environment at import, so `environ` (DEBUG,
+    ALLOWED_HOSTS, ...) only counts on the first call."""
+    from django.conf import settings
+
+    if settings.configured:
+        use_database(database)
+        return
+    # DEBUG would keep every query in memory.
+    os.environ.update({"DEBUG": "false", **environ})
+    os.environ["DATABASE_URL"] = with_database(SERVER_URL, database)
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
+    import django
+
+    django.setup()
+
+
+def use_database(database: str) -> None:
+    """Point Django's default connection at another database of the same server (as the test runner does)."""
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.settings_dict["NAME"] == database:
+        return
+    connection.close()
+    settings.DATABASES["default"]["NAME"] = database
+    connection.settings_dict["NAME"] = database
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
