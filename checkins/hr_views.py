@@ -17,7 +17,7 @@ from mentoring.view_helpers import form_errors
 from pairings.models import Pairing
 from pairings.selectors import pairing_get_for_user
 from profiles.permissions import hr_admin_required
-from programs.selectors import program_list_for_hr
+from programs.models import Program
 
 from . import selectors, services
 from .forms_hr import UNRESOLVED, ConcernFilterForm, ConcernHandleForm, PairHealthFilterForm
@@ -49,11 +49,12 @@ def _trend_word(pairing: Pairing) -> str:
 
 @hr_admin_required
 def pair_health(request):
-    programs = program_list_for_hr().order_by("name", "pk")
+    programs = Program.objects.filter(archived_at__isnull=True).only("pk", "name").order_by("name", "pk")
     form = PairHealthFilterForm(request.GET or None, programs=programs)
     program_id = form.program_id()
     pairings = selectors.pair_health(user=request.user, program_id=program_id)
     page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.pair_health_details(list(page.object_list))
     today = timezone.localdate()
     rows = [
         PairHealthRow(
@@ -125,3 +126,14 @@ def concern_handle(request, pk):
         "checkins/hr/concern_handle.html",
         {"concern": concern, "pairing": pairing, "form": form, "stale": stale},
     )
+
+
+@hr_admin_required
+def operations(request):
+    """The outbox for HR admins: counts by state, failures with their error, stale claims, retry."""
+    if request.method == "POST":
+        ids = [int(pk) for pk in request.POST.getlist("retry") if pk.isdigit()]
+        count = services.notification_retry(notification_ids=ids)
+        messages.success(request, _("%(n)s notifications will be sent on the next tick.") % {"n": count})
+        return redirect("checkins:operations")
+    return render(request, "checkins/hr/operations.html", selectors.outbox_overview())

@@ -196,3 +196,84 @@ class Concern(models.Model):
 
     def __str__(self):
         return f"Concern {self.pk} ({self.status})"
+
+
+# --- The notification outbox --------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """One row of the outbox: a notification to show in the app and, unless skipped, to email.
+
+    Unique on (recipient, kind, subject, period), so planning the same thing twice creates nothing.
+    Email delivery moves pending -> sending -> sent, or failed after retries, or skipped. A row is only
+    ever claimed from pending, so a worker killed mid-send leaves it in "sending" for a person to look
+    at (the operations page and /healthz show it) instead of sending it twice.
+    """
+
+    class Kind(models.TextChoices):
+        CHECKIN_UPCOMING = "checkin_upcoming", _("Check-in coming up")
+        CHECKIN_OVERDUE = "checkin_overdue", _("Check-in overdue")
+        HR_OVERDUE = "hr_overdue", _("A pair is overdue by two cadences (to HR)")
+        GOAL_REVIEW = "goal_review", _("Goal review")
+        ACCEPTANCE_PENDING = "acceptance_pending", _("Pairing waiting for your answer")
+        AGREEMENT_PENDING = "agreement_pending", _("Agreement waiting for confirmation")
+        SURVEY = "survey", _("Survey invitation")
+        INACTIVITY = "inactivity", _("No check-in for three weeks")
+        HR_DIGEST = "hr_digest", _("Weekly digest for HR")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(max_length=60, help_text="What it is about, e.g. pairing:12 or survey:3")
+    period = models.CharField(max_length=20, help_text="The recipient's local day (or week) it belongs to")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=300)
+    why = models.CharField(max_length=300, help_text="Why the app sent it, in plain words")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject", "period"], name="notification_once"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["recipient", "read_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient_id} ({self.state})"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice to receive a kind by email (in the app it always shows)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=30, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self):
+        return f"{self.person_id} {self.kind}: {self.email}"

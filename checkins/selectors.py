@@ -34,9 +34,10 @@ from django.utils.translation import ngettext
 from pairings.models import Goal, Pairing, Side
 from pairings.selectors import side_of
 from profiles.models import Person, User
+from programs.models import Enrollment
 
-from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting
-from .services import BEAT
+from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Notification
+from .services import BEAT, STALE_CLAIM
 
 RECENT_CANCELLATION_DAYS = 60
 REPEATED_CANCELLATIONS = 2
@@ -136,8 +137,9 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
 def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     """Every live pairing of a person, with what the home page shows, in a fixed number of queries."""
     now = timezone.now()
+    mine = Enrollment.objects.filter(person=person).values("pk")
     pairings = list(
-        Pairing.objects.filter(Q(mentor__person=person) | Q(mentee__person=person), status__in=Pairing.LIVE)
+        Pairing.objects.filter(Q(mentor__in=mine) | Q(mentee__in=mine), status__in=Pairing.LIVE)
         .select_related("program", "agreement", "mentor__person__profile", "mentee__person__profile")
         .prefetch_related(
             Prefetch("goals", queryset=Goal.objects.exclude(status=Goal.Status.DROPPED)),
@@ -217,15 +219,29 @@ def _count(model, *, extra: Q | None = None):
 
 
 def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairing]:
-    """Active pairings with what HR may see: dates, counts, statuses. At-risk pairs first.
+    """Active pairings with the risk flags HR may see, at-risk pairs first. Cheap to sort at any size:
+    the flags come from columns the check-in services keep up to date and from two small id lists.
 
-    At risk when: overdue by more than half a cadence, ratings falling (as a direction, never the
-    ratings), repeated cancellations (2 or more in 60 days), or an open concern. Fixed query count.
+    At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
+    ratings), repeated cancellations (2 or more in 60 days), or an open concern.
+    Counts for the rows shown come from pair_health_details, so only a page's rows pay for them.
     """
     if not user.is_hr_admin:
         raise PermissionDenied
     today = timezone.localdate()
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
+    with_concern = list(
+        Concern.objects.exclude(status=Concern.Status.RESOLVED)
+        .values_list("pairing_id", flat=True)
+        .distinct()
+    )
+    cancelling = list(
+        Cancellation.objects.filter(created_at__gte=recent)
+        .values("pairing_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=REPEATED_CANCELLATIONS)
+        .values_list("pairing_id", flat=True)
+    )
     pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
     if program_id:
         pairings = pairings.filter(program_id=program_id)
@@ -233,9 +249,29 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairin
     def flag(**condition):
         return Case(When(**condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
+    def among(ids):
+        return flag(pk__in=ids) if ids else Value(0, output_field=IntegerField())
+
     return (
         pairings.select_related("program", "agreement", "mentor__person", "mentee__person")
         .defer("agreement__confidentiality", "agreement__off_limits")  # HR never needs the pair's words
+        .annotate(
+            is_late=flag(late_from__lte=today),
+            is_falling=flag(rating_trend__lt=0),
+            is_cancelling=among(cancelling),
+            has_concern=among(with_concern),
+        )
+        .annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
+        .order_by("-risk", "next_checkin_due", "pk")
+    )
+
+
+def pair_health_details(pairings: list[Pairing]) -> list[Pairing]:
+    """Add the counts HR sees to a page of pairings, in one query whatever the page size."""
+    recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
+    counts = {
+        row["pk"]: row
+        for row in Pairing.objects.filter(pk__in=[p.pk for p in pairings])
         .annotate(
             checkin_count=_count(CheckIn),
             open_concerns=_count(Concern, extra=~Q(status=Concern.Status.RESOLVED)),
@@ -243,15 +279,33 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairin
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
-        .annotate(
-            is_late=flag(late_from__lte=today),
-            is_falling=flag(rating_trend__lt=0),
-            is_cancelling=flag(recent_cancellations__gte=REPEATED_CANCELLATIONS),
-            has_concern=flag(open_concerns__gt=0),
+        .values(
+            "pk",
+            "checkin_count",
+            "open_concerns",
+            "recent_cancellations",
+            "mentee_cancellations",
+            "mentor_cancellations",
         )
-        .annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
-        .order_by("-risk", "next_checkin_due", "pk")
-    )
+    }
+    for pairing in pairings:
+        for key, value in counts[pairing.pk].items():
+            if key != "pk":
+                setattr(pairing, key, value)
+    return pairings
+
+
+def digest_figures() -> dict[str, int]:
+    """The HR weekly digest's counts: at-risk pairs, enrollments waiting, open concerns, conflicts."""
+    hr = User(is_hr_admin=True)  # the digest goes to HR admins only; this asks as one
+    return {
+        "risk": pair_health(user=hr).filter(risk__gt=0).count(),
+        "pending": Enrollment.objects.filter(status=Enrollment.Status.PENDING).count(),
+        "concerns": Concern.objects.exclude(status=Concern.Status.RESOLVED).count(),
+        "conflicts": Pairing.objects.filter(
+            status__in=Pairing.LIVE, conflict_flagged_at__isnull=False
+        ).count(),
+    }
 
 
 def risk_reasons(pairing: Pairing) -> list[str]:
@@ -290,3 +344,43 @@ def concern_queue(*, user: User, status: str = "") -> QuerySet[Concern]:
         "status", "-created_at"
     )
     return concerns.filter(status=status) if status else concerns
+
+
+# --- The outbox -----------------------------------------------------------------------------------------
+
+
+def stale_claims() -> QuerySet[Notification]:
+    """Rows a worker claimed more than 15 minutes ago and never finished: maybe sent, maybe not.
+    They are never re-sent on their own; a person looks and decides (operations page)."""
+    return Notification.objects.filter(
+        state=Notification.State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
+    )
+
+
+def outbox_overview() -> dict:
+    counts = dict(Notification.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    return {
+        "counts": [(label, counts.get(value, 0), value) for value, label in Notification.State.choices],
+        "failures": list(
+            Notification.objects.filter(state=Notification.State.FAILED)
+            .select_related("recipient")
+            .order_by("-due_at")[:100]
+        ),
+        "stale": list(stale_claims().select_related("recipient").order_by("claimed_at")[:100]),
+        "retrying": list(
+            Notification.objects.filter(state=Notification.State.PENDING, attempts__gt=0)
+            .select_related("recipient")
+            .order_by("next_attempt_at")[:100]
+        ),
+        "recent": list(
+            Notification.objects.filter(state=Notification.State.SENT)
+            .select_related("recipient")
+            .order_by("-sent_at")[:20]
+        ),
+    }
+
+
+def unread_count(*, person: Person) -> int:
+    return Notification.objects.filter(
+        recipient=person, read_at__isnull=True, due_at__lte=timezone.now()
+    ).count()

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from pairings.services import mentor_requests_expire, pairing_conflicts_recheck
 
-from .services import heartbeat_record
+from .services import heartbeat_record, notifications_plan, notifications_send_due
 
 
 @shared_task(name="checkins.tasks.tick")
@@ -12,3 +12,6 @@ def tick() -> None:
     # A directory import may have put a pair into one reporting line: flag it for HR.
     pairing_conflicts_recheck()
     mentor_requests_expire()
+    # Plan what is due (idempotent rows), then send what is due, each row once.
+    notifications_plan()
+    notifications_send_due()

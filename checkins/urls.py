@@ -19,8 +19,13 @@ urlpatterns = [
     path("pairings/<int:pk>/actions/new/", views.action_new, name="action_new"),
     path("pairings/<int:pk>/concerns/new/", views.concern_new, name="concern_new"),
     path("concerns/<int:pk>/", views.concern_detail, name="concern"),
+    # Notifications: in the app, email choices, and the one-click unsubscribe (no login)
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/preferences/", views.preferences, name="preferences"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # HR admins: dates, counts and statuses only
     path("hr/pair-health/", hr_views.pair_health, name="pair_health"),
     path("hr/concerns/", hr_views.concern_queue, name="concerns"),
     path("hr/concerns/<int:pk>/", hr_views.concern_handle, name="concern_handle"),
+    path("hr/operations/", hr_views.operations, name="operations"),
 ]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
@@ -29,7 +30,7 @@ from .forms import (
     RescheduleForm,
     SharedNotesForm,
 )
-from .models import Concern, Meeting, Reflection
+from .models import Concern, Meeting, Notification, NotificationPreference, Reflection
 
 
 def _goal_updates(form, rows) -> list[services.GoalProgress]:
@@ -370,3 +371,54 @@ def concern_detail(request, pk):
     if request.user.is_hr_admin and concern.raised_by.user_id != request.user.pk:
         return redirect("checkins:concern_handle", pk=concern.pk)
     return render(request, "checkins/concern.html", {"concern": concern, "statuses": Concern.Status})
+
+
+# --- Notifications ---------------------------------------------------------------------------------------
+
+
+@person_required
+def notifications(request):
+    """The in-app list; opening it marks everything read (each row also says why it was sent)."""
+    rows = list(
+        Notification.objects.filter(recipient=request.person, due_at__lte=timezone.now()).order_by(
+            "-due_at", "-pk"
+        )[:100]
+    )
+    unread = {row.pk for row in rows if row.read_at is None}
+    services.notification_mark_read(person=request.person)
+    return render(request, "checkins/notifications.html", {"rows": rows, "unread": unread})
+
+
+@person_required
+def preferences(request):
+    if request.method == "POST":
+        for kind in Notification.Kind.values:
+            services.notification_preference_set(
+                person=request.person, kind=kind, email=request.POST.get(kind) == "on"
+            )
+        messages.success(request, _("Your email choices are saved. Everything still shows here in the app."))
+        return redirect("checkins:preferences")
+    off = set(
+        NotificationPreference.objects.filter(person=request.person, email=False).values_list(
+            "kind", flat=True
+        )
+    )
+    kinds = [
+        {"value": value, "label": label, "on": value not in off, "essential": value in services.ESSENTIAL}
+        for value, label in Notification.Kind.choices
+        if value not in {Notification.Kind.HR_DIGEST, Notification.Kind.HR_OVERDUE}
+        or request.user.is_hr_admin
+    ]
+    return render(request, "checkins/preferences.html", {"kinds": kinds})
+
+
+@csrf_exempt  # RFC 8058 one-click: mail clients POST without a session; the signed token is the proof
+def unsubscribe(request, token):
+    if request.method == "POST":
+        preference = services.unsubscribe_with_token(token=token)
+        if preference is None:
+            return render(request, "checkins/unsubscribe.html", {"invalid": True}, status=400)
+        return render(
+            request, "checkins/unsubscribe.html", {"done": True, "kind": preference.get_kind_display()}
+        )
+    return render(request, "checkins/unsubscribe.html", {"token": token})

@@ -3,7 +3,10 @@ from django.conf import settings
 
 def site(request):
     """Site-wide values every page needs: the product name and the user's roles for the navigation."""
+    from checkins.selectors import unread_count
+
     user = getattr(request, "user", None)
+    person = getattr(request, "directory_person", None)
     authenticated = bool(user and user.is_authenticated)
     return {
         "site_name": "Twoway",
@@ -11,5 +14,6 @@ def site(request):
         "is_hr_admin": authenticated and user.is_hr_admin,
         "is_leader": authenticated and user.is_leader,
         # The navigation shows participant pages only to people in the directory (loaded by the middleware).
-        "is_participant": getattr(request, "directory_person", None) is not None,
+        "is_participant": person is not None,
+        "unread_notifications": unread_count(person=person) if person else 0,
     }

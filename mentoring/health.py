@@ -5,7 +5,7 @@ from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
-from checkins.selectors import heartbeat_last
+from checkins.selectors import heartbeat_last, stale_claims
 
 
 def check_database() -> tuple[bool, str]:
@@ -40,3 +40,14 @@ def check_beat() -> tuple[bool, str]:
     age = (timezone.now() - last).total_seconds()
     ok = age <= settings.BEAT_STALE_AFTER_SECONDS
     return ok, f"last tick {int(age)} s ago at {last.isoformat()}"
+
+
+def check_outbox() -> tuple[bool, str]:
+    """A notification stuck in "sending" means a worker stopped mid-send: a person must look at it."""
+    try:
+        stale = stale_claims().count()
+    except Exception as exc:  # noqa: BLE001
+        return False, f"{type(exc).__name__}: {exc}"
+    if stale:
+        return False, f"{stale} notifications stuck in sending for over 15 minutes (see the operations page)"
+    return True, "no stale claims"

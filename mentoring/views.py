@@ -27,6 +27,10 @@ def home(request):
             for p in program_selectors.programs_enrolling()
             if p.pk not in enrolled and enrollment_window_open(p)
         ]
+    if person:
+        context["surveys_due"] = list(program_selectors.surveys_due_for(person=person))
+    if request.user.is_leader or request.user.is_hr_admin:
+        context["leader_surveys"] = list(program_selectors.surveys_for_leaders()[:10])
     if request.user.is_hr_admin:
         context["hr_programs"] = list(program_selectors.program_list_for_hr()[:5])
     return render(request, "home.html", context)
@@ -39,6 +43,7 @@ def healthz(request):
         "database": health.check_database(),
         "broker": health.check_broker(),
         "beat": health.check_beat(),
+        "outbox": health.check_outbox(),
     }
     healthy = all(ok for ok, _ in checks.values())
     body = {

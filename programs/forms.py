@@ -1,10 +1,16 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, Theme
-from .services import EDITABLE_FIELDS, EnrollmentAnswers, editable_fields
+from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, SurveyQuestion, Theme
+from .services import (
+    EDITABLE_FIELDS,
+    SURVEY_TEXT_MAX_LENGTH,
+    EnrollmentAnswers,
+    editable_fields,
+    survey_answer_field,
+)
 
 PROGRAM_SECTIONS = [
     (_("Purpose"), ["name", "description", "objectives", "mentee_hopes", "mentor_offers"]),
@@ -19,6 +25,7 @@ PROGRAM_SECTIONS = [
             "goal_review_weeks",
         ],
     ),
+    (_("Reminders"), ["reminder_days_before", "send_hour"]),
     (_("Expectations"), ["hours_per_month", "meeting_minutes", "confidentiality_norms"]),
     (
         _("Success targets"),
@@ -209,3 +216,73 @@ class DecisionForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+# --- Surveys --------------------------------------------------------------------------------------
+
+RATING_LABELS = {
+    1: _("1, very dissatisfied"),
+    2: _("2"),
+    3: _("3"),
+    4: _("4"),
+    5: _("5, very satisfied"),
+}
+SCALE_LABELS = {0: _("0, not at all likely"), 10: _("10, extremely likely")}
+RADIO_GROUP_TEMPLATE = "programs/surveys/_radio_group.html"
+
+
+class SurveyQuestionForm(forms.ModelForm):
+    class Meta:
+        model = SurveyQuestion
+        fields = ["text", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Save question")))
+
+
+def _yes_no(value: str) -> bool:
+    return value == "yes"
+
+
+class SurveyResponseForm(forms.Form):
+    """One field per question, in the survey's order: radios for ratings, scales and yes/no; a text box."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        layout = []
+        Kind = SurveyQuestion.Kind
+        for question in self.questions:
+            name = survey_answer_field(question)
+            required = question.is_required
+            if question.kind == Kind.TEXT:
+                field = forms.CharField(
+                    max_length=SURVEY_TEXT_MAX_LENGTH,
+                    widget=forms.Textarea(attrs={"rows": 4}),
+                    help_text=_("Only HR reads what you write here."),
+                )
+                layout.append(name)
+            else:
+                if question.kind == Kind.YES_NO:
+                    choices, coerce = [("yes", _("Yes")), ("no", _("No"))], _yes_no
+                elif question.kind == Kind.RATING_1_5:
+                    choices, coerce = [(n, RATING_LABELS[n]) for n in range(1, 6)], int
+                else:
+                    choices, coerce = [(n, SCALE_LABELS.get(n, str(n))) for n in range(11)], int
+                field = forms.TypedChoiceField(
+                    choices=choices, coerce=coerce, empty_value=None, widget=forms.RadioSelect
+                )
+                layout.append(Field(name, template=RADIO_GROUP_TEMPLATE))
+            field.label = question.text
+            field.required = required
+            field.error_messages["required"] = _("Please answer this question.")
+            self.fields[name] = field
+        self.helper = FormHelper()
+        self.helper.layout = Layout(*layout, Submit("send", _("Send my answers")))
+
+    def answers(self) -> dict[int, object]:
+        return {
+            question.pk: self.cleaned_data.get(survey_answer_field(question)) for question in self.questions
+        }

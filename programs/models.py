@@ -50,6 +50,17 @@ class Program(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(26)],
         help_text=_("Both sides are asked where each goal stands this often."),
     )
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("remind this many days before a check-in"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+    )
+    send_hour = models.PositiveSmallIntegerField(
+        _("send reminders at (local hour)"),
+        default=9,
+        validators=[MinValueValidator(6), MaxValueValidator(20)],
+        help_text=_("Reminders go out at this hour of each person's own time zone, on working days."),
+    )
     starts_on = models.DateField(_("starts on"), null=True, blank=True)
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     enrollment_opens_on = models.DateField(_("enrollment opens on"), null=True, blank=True)
@@ -224,3 +235,118 @@ AVAILABILITY_CHOICES = [
         ("pm", _("%(day)s afternoon") % {"day": day_label}),
     ]
 ]
+
+
+# --- Surveys --------------------------------------------------------------------------------------
+# A mid-point and a closing survey per program. Answers are private to HR; leaders see aggregates only,
+# and never a figure drawn from fewer than 5 people (see selectors.survey_aggregates).
+
+
+class Survey(models.Model):
+    class Kind(models.TextChoices):
+        MID_POINT = "mid_point", _("Mid-point survey")
+        CLOSING = "closing", _("Closing survey")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="surveys")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    opens_on = models.DateField(_("opens on"))
+    closes_on = models.DateField(_("closes on"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("survey")
+        ordering = ["opens_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "kind"], name="survey_one_per_kind_per_program"),
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on")), name="survey_closes_after_opening"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.program}"
+
+    def is_open_on(self, day) -> bool:
+        return self.opens_on <= day <= self.closes_on
+
+
+class SurveyQuestion(models.Model):
+    """One question of a survey. The four standard ones come with the survey; HR may add more."""
+
+    class Kind(models.TextChoices):
+        RATING_1_5 = "rating_1_5", _("Rating from 1 to 5")
+        YES_NO = "yes_no", _("Yes or no")
+        SCALE_0_10 = "scale_0_10", _("Scale from 0 to 10")
+        TEXT = "text", _("Free text")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=300)
+    kind = models.CharField(_("kind of answer"), max_length=20, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    is_standard = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("survey question")
+        ordering = ["position", "pk"]
+        constraints = [
+            # One standard question per kind: that is how the aggregates find satisfaction, "I use something
+            # I learned" and "would recommend".
+            models.UniqueConstraint(
+                fields=["survey", "kind"],
+                condition=models.Q(is_standard=True),
+                name="survey_question_one_standard_per_kind",
+            )
+        ]
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def is_required(self) -> bool:
+        # The standard free-text box stays optional: a forced comment invites "n/a", not an opinion.
+        return self.is_standard and self.kind != self.Kind.TEXT
+
+
+class SurveyResponse(models.Model):
+    """One person's answers to one survey. Private to HR; the side comes from their enrollment role."""
+
+    class Side(models.TextChoices):
+        MENTOR = "mentor", _("Mentor")
+        MENTEE = "mentee", _("Mentee")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="survey_responses")
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("survey response")
+        ordering = ["submitted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "person"], name="survey_response_one_per_person")
+        ]
+
+    def __str__(self):
+        return f"Response {self.pk} to {self.survey}"
+
+
+class SurveyAnswer(models.Model):
+    response = models.ForeignKey(SurveyResponse, on_delete=models.CASCADE, related_name="answers")
+    # PROTECT: a question with answers can't go (the service refuses it first, with a message).
+    question = models.ForeignKey(SurveyQuestion, on_delete=models.PROTECT, related_name="answers")
+    value_int = models.SmallIntegerField(null=True, blank=True)
+    value_bool = models.BooleanField(null=True, blank=True)
+    value_text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("survey answer")
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="survey_answer_one_per_question"),
+            models.CheckConstraint(
+                condition=models.Q(value_int__isnull=True) | models.Q(value_int__gte=0, value_int__lte=10),
+                name="survey_answer_value_int_0_to_10",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Answer to {self.question_id} in response {self.response_id}"

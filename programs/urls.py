@@ -34,4 +34,25 @@ urlpatterns = [
     path("<int:pk>/enroll/", views.enroll, name="enroll"),
     path("enrollments/<int:pk>/", views.my_enrollment, name="my_enrollment"),
     path("enrollments/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    # Surveys: HR manages and reads everything; participants answer; leaders read aggregates only
+    path("manage/<int:pk>/surveys/", views.survey_list, name="surveys"),
+    path("manage/<int:pk>/surveys/create/", views.survey_create, name="surveys_create"),
+    path("manage/<int:pk>/surveys/<int:survey_pk>/", views.survey_detail, name="survey"),
+    path(
+        "manage/<int:pk>/surveys/<int:survey_pk>/questions/new/",
+        views.survey_question_edit,
+        name="survey_question_add",
+    ),
+    path(
+        "manage/<int:pk>/surveys/<int:survey_pk>/questions/<int:question_pk>/",
+        views.survey_question_edit,
+        name="survey_question_edit",
+    ),
+    path(
+        "manage/<int:pk>/surveys/<int:survey_pk>/questions/<int:question_pk>/delete/",
+        views.survey_question_delete,
+        name="survey_question_delete",
+    ),
+    path("surveys/<int:pk>/", views.survey_respond, name="survey_respond"),
+    path("surveys/<int:pk>/summary/", views.survey_summary, name="survey_summary"),
 ]

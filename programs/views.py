@@ -1,7 +1,10 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -9,8 +12,16 @@ from mentoring.view_helpers import flash_error, form_errors
 from profiles.permissions import hr_admin_required, person_required
 
 from . import selectors, services
-from .forms import AcknowledgementForm, DecisionForm, EnrollmentForm, ProgramForm, ThemeForm
-from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program
+from .forms import (
+    AcknowledgementForm,
+    DecisionForm,
+    EnrollmentForm,
+    ProgramForm,
+    SurveyQuestionForm,
+    SurveyResponseForm,
+    ThemeForm,
+)
+from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program, Survey, SurveyResponse
 
 PAGE_SIZE = 50
 
@@ -343,3 +354,139 @@ def withdraw(request, pk):
     else:
         messages.success(request, _("You have withdrawn. Nothing is held against you."))
     return redirect("programs:my_enrollment", pk=enrollment.pk)
+
+
+# --- Surveys --------------------------------------------------------------------------------------
+
+
+@hr_admin_required
+def survey_list(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    surveys = list(selectors.survey_list_for_program(program=program))
+    return render(
+        request,
+        "programs/surveys/list.html",
+        {
+            "program": program,
+            "surveys": surveys,
+            "today": timezone.localdate(),
+            "missing_kinds": len(surveys) < len(Survey.Kind.values),
+            "has_dates": program.starts_on is not None and program.ends_on is not None,
+        },
+    )
+
+
+@hr_admin_required
+@require_POST
+def survey_create(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    try:
+        services.survey_ensure_for_program(program=program)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request, _("The mid-point and closing surveys are ready, with the standard questions.")
+        )
+    return redirect("programs:surveys", pk=program.pk)
+
+
+@hr_admin_required
+def survey_detail(request, pk, survey_pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    survey = selectors.survey_get_for_hr(user=request.user, program=program, pk=survey_pk)
+    results = selectors.survey_results(survey=survey)
+    editable = results.response_count == 0
+    question_form = None
+    if editable:
+        question_form = SurveyQuestionForm()
+        question_form.helper.form_action = reverse(
+            "programs:survey_question_add", kwargs={"pk": program.pk, "survey_pk": survey.pk}
+        )
+    return render(
+        request,
+        "programs/surveys/detail.html",
+        {
+            "program": program,
+            "survey": survey,
+            "results": results,
+            "editable": editable,
+            "question_form": question_form,
+        },
+    )
+
+
+@hr_admin_required
+def survey_question_edit(request, pk, survey_pk, question_pk=None):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    survey = selectors.survey_get_for_hr(user=request.user, program=program, pk=survey_pk)
+    question = get_object_or_404(survey.questions, pk=question_pk, is_standard=False) if question_pk else None
+    form = SurveyQuestionForm(request.POST or None, instance=question)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_question_save(survey=survey, question=question, **form.cleaned_data)
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("programs:survey", pk=program.pk, survey_pk=survey.pk)
+    heading = _("Edit question") if question else _("Add a question")
+    return render(
+        request,
+        "programs/surveys/question_form.html",
+        {"form": form, "program": program, "survey": survey, "heading": heading},
+    )
+
+
+@hr_admin_required
+@require_POST
+def survey_question_delete(request, pk, survey_pk, question_pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    survey = selectors.survey_get_for_hr(user=request.user, program=program, pk=survey_pk)
+    question = get_object_or_404(survey.questions, pk=question_pk)
+    try:
+        services.survey_question_delete(question=question)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, _("Question removed."))
+    return redirect("programs:survey", pk=program.pk, survey_pk=survey.pk)
+
+
+@person_required
+def survey_respond(request, pk):
+    """A participant answers once. Afterwards the page only thanks them: nobody sees others' answers."""
+    survey, _enrollment = selectors.survey_get_for_respondent(person=request.person, pk=pk)
+    answered = selectors.survey_response_of(survey=survey, person=request.person) is not None
+    is_open = survey.is_open_on(timezone.localdate())
+    form = None
+    if is_open and not answered:
+        # Not `request.POST or None`: a POST with no radio ticked is empty, and must still show the errors.
+        data = request.POST if request.method == "POST" else None
+        form = SurveyResponseForm(data, questions=survey.questions.all())
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.survey_respond(survey=survey, person=request.person, answers=form.answers())
+            except ValidationError as error:
+                form_errors(form, error)
+            else:
+                messages.success(request, _("Thank you. Your answers went to HR."))
+                return redirect("programs:survey_respond", pk=survey.pk)
+    return render(
+        request,
+        "programs/surveys/respond.html",
+        {"survey": survey, "program": survey.program, "form": form, "answered": answered, "is_open": is_open},
+    )
+
+
+@login_required
+def survey_summary(request, pk):
+    """Leaders (and HR) see the aggregates only: no names, no free text, no figure from fewer than 5."""
+    survey = selectors.survey_get_for_leader(user=request.user, pk=pk)
+    aggregates = selectors.survey_aggregates(survey=survey)
+    sides = [(SurveyResponse.Side(side).label, figures) for side, figures in aggregates.by_side.items()]
+    return render(
+        request,
+        "programs/surveys/summary.html",
+        {"survey": survey, "program": survey.program, "aggregates": aggregates, "sides": sides},
+    )

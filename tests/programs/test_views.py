@@ -164,6 +164,8 @@ def test_hr_runs_the_lifecycle_from_the_program_page(client, hr_admin):
             "description": "Why we do it",
             "cadence_days": 14,
             "goal_review_weeks": 6,
+            "reminder_days_before": 2,
+            "send_hour": 9,
             "hours_per_month": 2,
             "meeting_minutes": 45,
             "confidentiality_norms": "Stays in the pair.",

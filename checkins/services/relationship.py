@@ -18,9 +18,26 @@ from pairings.services import pairing_set_rhythm
 from profiles.models import Person, User
 from programs.models import Theme
 
-from .models import Action, Cancellation, CheckIn, Concern, GoalUpdate, Heartbeat, Meeting, Reflection
+from ..models import Action, Cancellation, CheckIn, Concern, GoalUpdate, Heartbeat, Meeting, Reflection
 
 BEAT = "beat"
+
+__all__ = [
+    "BEAT",
+    "GoalProgress",
+    "ReflectionInput",
+    "action_record",
+    "checkin_log",
+    "checkin_update_shared_notes",
+    "concern_raise",
+    "concern_update",
+    "goal_review",
+    "heartbeat_record",
+    "meeting_cancel",
+    "meeting_plan",
+    "reflection_add",
+    "reflection_update",
+]
 
 
 def heartbeat_record(*, name: str = BEAT) -> Heartbeat:

@@ -1,0 +1,473 @@
+"""The notification outbox: plan what is due into rows, then send due rows exactly once.
+
+Beat only ticks. Each tick plans (inserting rows; the unique key (recipient, kind, subject, period)
+makes a second plan of the same thing a no-op) and sends: due rows are claimed with
+SELECT ... FOR UPDATE SKIP LOCKED and moved to "sending" in one short transaction, then sent, then
+marked "sent" with a conditional update. So two ticks at once, a retried task or a restarted beat never
+send a row twice, and a worker killed mid-send leaves the row in "sending", surfaced to people (the
+operations page, /healthz) rather than re-sent or dropped.
+
+Delivery is humane: at the program's send hour in the recipient's own time zone, on working days,
+computed with zoneinfo so daylight-saving changes keep the local hour.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pairings.models import Pairing
+from profiles.models import Person
+from programs.selectors import survey_respondents_due, surveys_open
+
+from ..models import Notification, NotificationPreference
+
+log = logging.getLogger(__name__)
+
+Kind = Notification.Kind
+State = Notification.State
+
+ESSENTIAL = {Kind.ACCEPTANCE_PENDING, Kind.HR_OVERDUE}  # always emailed: someone is waiting on them
+MAX_ATTEMPTS = 5
+STALE_CLAIM = timedelta(minutes=15)
+INACTIVITY_DAYS = 21
+ACCEPTANCE_GRACE_DAYS = 3
+AGREEMENT_GRACE_DAYS = 7
+DEFAULT_SEND_HOUR = 9
+UNSUBSCRIBE_SALT = "twoway.unsubscribe"
+
+__all__ = [
+    "ESSENTIAL",
+    "STALE_CLAIM",
+    "local_send_time",
+    "notification_mark_read",
+    "notification_preference_set",
+    "notification_retry",
+    "notifications_plan",
+    "notifications_send_due",
+    "unsubscribe_token",
+    "unsubscribe_with_token",
+]
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_send_time(*, day: date, zone: str, hour: int) -> datetime:
+    """`hour` o'clock on `day` in `zone`, moved to the next working day if it falls on a weekend, in UTC.
+
+    zoneinfo gives the right UTC offset on either side of a daylight-saving change, so the local hour
+    stays the same all year.
+    """
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=_zone(zone)).astimezone(UTC)
+
+
+def _local_today(person: Person, now: datetime) -> date:
+    return now.astimezone(_zone(person.time_zone)).date()
+
+
+# --- Planning --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    recipient: Person
+    kind: str
+    subject: str
+    period: str
+    title: str
+    body: str
+    link: str
+    why: str
+    hour: int
+
+
+def _pairing_plans(pairing: Pairing, now: datetime) -> list[_Plan]:
+    program = pairing.program
+    plans = []
+    home = reverse("checkins:home")
+    detail = reverse("pairings:detail", args=[pairing.pk])
+    people = [
+        ("mentor", pairing.mentor.person, pairing.mentee.person),
+        ("mentee", pairing.mentee.person, pairing.mentor.person),
+    ]
+    for side, person, partner in people:
+        today = _local_today(person, now)
+
+        def plan(kind, period, title, body, link, why, subject=f"pairing:{pairing.pk}", person=person):
+            plans.append(_Plan(person, kind, subject, str(period), title, body, link, why, program.send_hour))
+
+        if pairing.status == Pairing.Status.AWAITING:
+            accepted = pairing.mentor_accepted_at if side == "mentor" else pairing.mentee_accepted_at
+            waited = (today - pairing.created_at.date()).days
+            if not accepted and waited >= ACCEPTANCE_GRACE_DAYS:
+                plan(
+                    Kind.ACCEPTANCE_PENDING,
+                    pairing.created_at.date(),
+                    _("%(name)s is waiting for your answer") % {"name": partner.full_name},
+                    _("Please say whether you want to work together. Saying no is fine; only HR sees why."),
+                    detail,
+                    _("You haven't answered the pairing introduction for %(days)s days.") % {"days": waited},
+                )
+            continue
+        if pairing.status != Pairing.Status.ACTIVE:
+            continue
+        agreement = getattr(pairing, "agreement", None)
+        if agreement and not getattr(agreement, f"{side}_confirmed_at") and pairing.activated_at:
+            if (today - pairing.activated_at.date()).days >= AGREEMENT_GRACE_DAYS:
+                plan(
+                    Kind.AGREEMENT_PENDING,
+                    pairing.activated_at.date(),
+                    _("Your agreement is waiting for you"),
+                    _("Agree together how you'll work, add goals on both sides, then confirm."),
+                    detail,
+                    _("Your pairing started %(days)s days ago and you haven't confirmed the agreement yet.")
+                    % {"days": (today - pairing.activated_at.date()).days},
+                )
+        due = pairing.next_checkin_due
+        if due:
+            if today <= due and (due - today).days <= program.reminder_days_before:
+                plan(
+                    Kind.CHECKIN_UPCOMING,
+                    due,
+                    _("Your check-in with %(name)s is due by %(date)s")
+                    % {"name": partner.full_name, "date": due},
+                    _("Plan it if you haven't, and download the calendar invite."),
+                    home,
+                    _("Your program reminds you %(days)s days before each check-in is due.")
+                    % {"days": program.reminder_days_before},
+                )
+            elif today > due:
+                plan(
+                    Kind.CHECKIN_OVERDUE,
+                    due,
+                    _("Your check-in with %(name)s is overdue") % {"name": partner.full_name},
+                    _("It was due on %(date)s. A short call counts: log it when it's done.") % {"date": due},
+                    home,
+                    _("The last check-in was more than %(days)s days ago (the pair's cadence).")
+                    % {"days": pairing.cadence_days},
+                )
+        last = pairing.last_checkin_on or (pairing.activated_at.date() if pairing.activated_at else None)
+        if last and (today - last).days >= INACTIVITY_DAYS:
+            plan(
+                Kind.INACTIVITY,
+                last,
+                _("Three weeks without a check-in"),
+                _("Both of you are busy; a 20-minute call keeps the two-way street open."),
+                home,
+                _("No check-in has been logged since %(date)s.") % {"date": last},
+            )
+        if pairing.activated_at:
+            weeks = (today - pairing.activated_at.date()).days // 7
+            review = weeks // program.goal_review_weeks
+            if review >= 1:
+                plan(
+                    Kind.GOAL_REVIEW,
+                    f"review-{review}",
+                    _("Time for a goal review"),
+                    _("Where does each goal stand, on both sides?"),
+                    reverse("checkins:goal_review", args=[pairing.pk]),
+                    _("Your program asks for a goal review every %(weeks)s weeks.")
+                    % {"weeks": program.goal_review_weeks},
+                )
+    return plans
+
+
+def _survey_plans(now: datetime) -> list[_Plan]:
+    plans = []
+    for survey in surveys_open(today=now.date()):
+        for person in survey_respondents_due(survey=survey):
+            plans.append(
+                _Plan(
+                    person,
+                    Kind.SURVEY,
+                    f"survey:{survey.pk}",
+                    "invite",
+                    _("A few questions about %(program)s") % {"program": survey.program.name},
+                    _("Two minutes: how is it going, and would you recommend it? Only HR sees your answers."),
+                    reverse("programs:survey_respond", args=[survey.pk]),
+                    _("The %(kind)s survey of your program is open until %(date)s.")
+                    % {"kind": survey.get_kind_display().lower(), "date": survey.closes_on},
+                    survey.program.send_hour,
+                )
+            )
+    return plans
+
+
+def _hr_plans(
+    hr_people: list[Person], late_pairings: list[Pairing], now: datetime, digest: dict
+) -> list[_Plan]:
+    plans = []
+    for person in hr_people:
+        today = _local_today(person, now)
+        for pairing in late_pairings:
+            plans.append(
+                _Plan(
+                    person,
+                    Kind.HR_OVERDUE,
+                    f"pairing:{pairing.pk}",
+                    str(pairing.next_checkin_due),
+                    _("%(a)s and %(b)s are overdue by two cadences")
+                    % {"a": pairing.mentor.person.full_name, "b": pairing.mentee.person.full_name},
+                    _("Their check-in was due on %(date)s. You see dates, not what was said.")
+                    % {"date": pairing.next_checkin_due},
+                    reverse("checkins:pair_health"),
+                    _("A pair more than two cadences late is escalated to HR."),
+                    DEFAULT_SEND_HOUR,
+                )
+            )
+        year, week, _weekday = today.isocalendar()
+        plans.append(
+            _Plan(
+                person,
+                Kind.HR_DIGEST,
+                "hr",
+                f"{year}-W{week:02d}",
+                _("Your weekly Twoway digest"),
+                _(
+                    "%(risk)s pairs at risk, %(pending)s enrollments waiting for approval, %(concerns)s open "
+                    "concerns, %(conflicts)s pairs flagged for a reporting-line conflict."
+                )
+                % digest,
+                reverse("checkins:pair_health"),
+                _("HR admins get a digest every Monday."),
+                DEFAULT_SEND_HOUR,
+            )
+        )
+    return plans
+
+
+def notifications_plan(*, now: datetime | None = None) -> int:
+    """Insert a row for everything due at `now`. Idempotent: rows that exist are left as they are.
+
+    Returns how many new rows were created.
+    """
+    from checkins.selectors import digest_figures  # noqa: PLC0415 - selectors import this module
+
+    now = now or timezone.now()
+    pairings = list(
+        Pairing.objects.filter(status__in=Pairing.LIVE)
+        .select_related("program", "agreement", "mentor__person", "mentee__person")
+        .defer("agreement__confidentiality", "agreement__off_limits")
+    )
+    plans = [plan for pairing in pairings for plan in _pairing_plans(pairing, now)]
+    late = [
+        p
+        for p in pairings
+        if p.status == Pairing.Status.ACTIVE
+        and p.next_checkin_due
+        and (now.date() - p.next_checkin_due).days > p.cadence_days
+    ]
+    plans += _survey_plans(now)
+    hr_people = list(Person.objects.filter(user__is_hr_admin=True, user__is_active=True, is_active=True))
+    if hr_people:
+        plans += _hr_plans(hr_people, late, now, digest_figures())
+    before = Notification.objects.count()
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=p.recipient,
+                kind=p.kind,
+                subject=p.subject,
+                period=p.period,
+                title=p.title[:200],
+                body=p.body,
+                link=p.link,
+                why=p.why[:300],
+                due_at=local_send_time(
+                    day=_local_today(p.recipient, now), zone=p.recipient.time_zone, hour=p.hour
+                )
+                if p.kind != Kind.HR_DIGEST
+                else local_send_time(
+                    day=_monday(_local_today(p.recipient, now)), zone=p.recipient.time_zone, hour=p.hour
+                ),
+            )
+            for p in plans
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return Notification.objects.count() - before
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+# --- Sending ---------------------------------------------------------------------------------------------
+
+
+def _claim(now: datetime, batch: int) -> list[int]:
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=State.PENDING, due_at__lte=now)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            Notification.objects.filter(pk__in=ids, state=State.PENDING).update(
+                state=State.SENDING, claimed_at=now
+            )
+    return ids
+
+
+def unsubscribe_token(*, person_id: int, kind: str) -> str:
+    return signing.dumps({"p": person_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
+
+
+def _message(notification: Notification) -> EmailMultiAlternatives:
+    site = settings.SITE_URL
+    unsubscribe = site + reverse(
+        "checkins:unsubscribe",
+        args=[unsubscribe_token(person_id=notification.recipient_id, kind=notification.kind)],
+    )
+    context = {
+        "n": notification,
+        "name": notification.recipient.full_name,
+        "link": site + notification.link,
+        "preferences": site + reverse("checkins:preferences"),
+        "unsubscribe": unsubscribe,
+        "essential": notification.kind in ESSENTIAL,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/notification/subject.txt", context).strip(),
+        body=render_to_string("emails/notification/body.txt", context),
+        to=[notification.recipient.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        if notification.kind not in ESSENTIAL
+        else {},
+    )
+    message.attach_alternative(render_to_string("emails/notification/body.html", context), "text/html")
+    return message
+
+
+def _skip_reason(notification: Notification, email_off: set[tuple[int, str]], ended: set[str]) -> str:
+    if notification.subject in ended:
+        return _("the pairing has ended")
+    if notification.kind not in ESSENTIAL and (notification.recipient_id, notification.kind) in email_off:
+        return _("email is off for this kind")
+    if not notification.recipient.is_active:
+        return _("the person has left")
+    return ""
+
+
+def notifications_send_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Send every due pending row once; returns how many were sent.
+
+    A failure puts the row back to pending with a growing delay (5, 10, 20, 40 minutes), and after
+    MAX_ATTEMPTS it is marked failed with its error, for HR to retry from the operations page.
+    """
+    now = now or timezone.now()
+    sent = 0
+    while ids := _claim(now, batch):
+        rows = list(Notification.objects.filter(pk__in=ids, state=State.SENDING).select_related("recipient"))
+        email_off = set(
+            NotificationPreference.objects.filter(
+                person_id__in={r.recipient_id for r in rows}, email=False
+            ).values_list("person_id", "kind")
+        )
+        pairing_ids = {int(r.subject.split(":")[1]) for r in rows if r.subject.startswith("pairing:")}
+        ended = {
+            f"pairing:{pk}"
+            for pk in Pairing.objects.filter(pk__in=pairing_ids)
+            .exclude(status__in=Pairing.LIVE)
+            .values_list("pk", flat=True)
+        }
+        connection = mailers.default
+        try:
+            connection.open()
+        except Exception:  # noqa: BLE001 - the server is down: every row of the batch is retried later
+            log.warning("mail server unreachable; %s notifications will be retried", len(rows), exc_info=True)
+        for notification in rows:
+            reason = _skip_reason(notification, email_off, ended)
+            if reason:
+                Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+                    state=State.SKIPPED, skip_reason=reason
+                )
+                continue
+            try:
+                connection.send_messages([_message(notification)])
+            except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row and retried
+                _failed(notification, exc, now)
+                continue
+            sent += Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+                state=State.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1, last_error=""
+            )
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too; nothing to do
+            pass
+    return sent
+
+
+def _failed(notification: Notification, exc: Exception, now: datetime) -> None:
+    attempts = notification.attempts + 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if attempts >= MAX_ATTEMPTS:
+        update = {"state": State.FAILED}
+    else:
+        update = {"state": State.PENDING, "next_attempt_at": now + timedelta(minutes=5 * 2 ** (attempts - 1))}
+    Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+        attempts=attempts, last_error=error, **update
+    )
+
+
+# --- People's choices and HR's operations ----------------------------------------------------------------
+
+
+def notification_mark_read(*, person: Person, notification_id: int | None = None) -> int:
+    """Mark one (or every) notification of the person as read."""
+    rows = Notification.objects.filter(recipient=person, read_at__isnull=True)
+    if notification_id is not None:
+        rows = rows.filter(pk=notification_id)
+    return rows.update(read_at=timezone.now())
+
+
+def notification_preference_set(*, person: Person, kind: str, email: bool) -> NotificationPreference:
+    """Turn email for a kind on or off. Essential kinds stay on: someone is waiting on them."""
+    if kind in ESSENTIAL and not email:
+        email = True
+    preference, _created = NotificationPreference.objects.update_or_create(
+        person=person, kind=kind, defaults={"email": email}
+    )
+    return preference
+
+
+def unsubscribe_with_token(*, token: str) -> NotificationPreference | None:
+    """The one-click link in each email: no login, a signed token naming the person and the kind."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    person = Person.objects.filter(pk=data.get("p")).first()
+    if person is None or data.get("k") not in Kind.values:
+        return None
+    return notification_preference_set(person=person, kind=data["k"], email=False)
+
+
+def notification_retry(*, notification_ids: list[int]) -> int:
+    """HR sends failed rows, or rows stuck in "sending", again (a person decided it is safe to)."""
+    return Notification.objects.filter(
+        pk__in=notification_ids, state__in=[State.FAILED, State.SENDING]
+    ).update(state=State.PENDING, next_attempt_at=None, claimed_at=None)
