@@ -84,7 +84,7 @@ def test_the_partner_never_sees_a_decline_reason(client, published_pairing, ment
     client.force_login(mentee)
     client.post(
         reverse("pairings:answer", args=[published_pairing.pk]),
-        {"answer": "decline", "reason": "Too senior a clash"},
+        {"answer": "decline", "decline-reason": "Too senior a clash"},
     )
     published_pairing.refresh_from_db()
     assert published_pairing.status == Pairing.Status.DECLINED
