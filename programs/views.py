@@ -131,68 +131,89 @@ def program_archive(request, pk):
 # --- HR: themes and acknowledgements --------------------------------------------------------------
 
 
-@hr_admin_required
-def theme_edit(request, pk, theme_pk=None):
+def _item_edit(request, pk, *, related, item_pk, form_class, save, saved, headings):
+    """Add or edit one of a program's themes or acknowledgements through its service."""
     program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    theme = get_object_or_404(program.themes, pk=theme_pk) if theme_pk else None
-    form = ThemeForm(request.POST or None, instance=theme)
+    item = get_object_or_404(getattr(program, related), pk=item_pk) if item_pk else None
+    form = form_class(request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
-            services.theme_save(program=program, theme=theme, **form.cleaned_data)
+            save(program, item, form.cleaned_data)
         except ValidationError as error:
             form_errors(form, error)
         else:
-            messages.success(request, _("Theme saved."))
+            messages.success(request, saved)
             return redirect("programs:detail", pk=program.pk)
-    heading = _("Edit theme") if theme else _("Add theme")
+    heading = headings[1] if item else headings[0]
     return render(request, "programs/item_form.html", {"form": form, "program": program, "heading": heading})
+
+
+def _item_delete(request, pk, *, related, item_pk, delete, removed):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    item = get_object_or_404(getattr(program, related), pk=item_pk)
+    try:
+        delete(item)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, removed)
+    return redirect("programs:detail", pk=program.pk)
+
+
+@hr_admin_required
+def theme_edit(request, pk, theme_pk=None):
+    return _item_edit(
+        request,
+        pk,
+        related="themes",
+        item_pk=theme_pk,
+        form_class=ThemeForm,
+        save=lambda program, theme, data: services.theme_save(program=program, theme=theme, **data),
+        saved=_("Theme saved."),
+        headings=(_("Add theme"), _("Edit theme")),
+    )
 
 
 @hr_admin_required
 @require_POST
 def theme_delete(request, pk, theme_pk):
-    program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    theme = get_object_or_404(program.themes, pk=theme_pk)
-    try:
-        services.theme_delete(theme=theme)
-    except ValidationError as error:
-        flash_error(request, error)
-    else:
-        messages.success(request, _("Theme removed."))
-    return redirect("programs:detail", pk=program.pk)
+    return _item_delete(
+        request,
+        pk,
+        related="themes",
+        item_pk=theme_pk,
+        delete=lambda theme: services.theme_delete(theme=theme),
+        removed=_("Theme removed."),
+    )
 
 
 @hr_admin_required
 def acknowledgement_edit(request, pk, ack_pk=None):
-    program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    acknowledgement = get_object_or_404(program.acknowledgements, pk=ack_pk) if ack_pk else None
-    form = AcknowledgementForm(request.POST or None, instance=acknowledgement)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.acknowledgement_save(
-                program=program, acknowledgement=acknowledgement, **form.cleaned_data
-            )
-        except ValidationError as error:
-            form_errors(form, error)
-        else:
-            messages.success(request, _("Acknowledgement saved."))
-            return redirect("programs:detail", pk=program.pk)
-    heading = _("Edit acknowledgement") if acknowledgement else _("Add acknowledgement")
-    return render(request, "programs/item_form.html", {"form": form, "program": program, "heading": heading})
+    return _item_edit(
+        request,
+        pk,
+        related="acknowledgements",
+        item_pk=ack_pk,
+        form_class=AcknowledgementForm,
+        save=lambda program, ack, data: services.acknowledgement_save(
+            program=program, acknowledgement=ack, **data
+        ),
+        saved=_("Acknowledgement saved."),
+        headings=(_("Add acknowledgement"), _("Edit acknowledgement")),
+    )
 
 
 @hr_admin_required
 @require_POST
 def acknowledgement_delete(request, pk, ack_pk):
-    program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    acknowledgement = get_object_or_404(program.acknowledgements, pk=ack_pk)
-    try:
-        services.acknowledgement_delete(acknowledgement=acknowledgement)
-    except ValidationError as error:
-        flash_error(request, error)
-    else:
-        messages.success(request, _("Acknowledgement removed."))
-    return redirect("programs:detail", pk=program.pk)
+    return _item_delete(
+        request,
+        pk,
+        related="acknowledgements",
+        item_pk=ack_pk,
+        delete=lambda ack: services.acknowledgement_delete(acknowledgement=ack),
+        removed=_("Acknowledgement removed."),
+    )
 
 
 # --- HR: enrollments ------------------------------------------------------------------------------
