@@ -137,7 +137,7 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
 def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     """Every live pairing of a person, with what the home page shows, in a fixed number of queries."""
     now = timezone.now()
-    mine = Enrollment.objects.filter(person=person).values("pk")
+    mine = list(Enrollment.objects.filter(person=person).values_list("pk", flat=True))
     pairings = list(
         Pairing.objects.filter(Q(mentor__in=mine) | Q(mentee__in=mine), status__in=Pairing.LIVE)
         .select_related("program", "agreement", "mentor__person__profile", "mentee__person__profile")
@@ -218,16 +218,7 @@ def _count(model, *, extra: Q | None = None):
     )
 
 
-def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairing]:
-    """Active pairings with the risk flags HR may see, at-risk pairs first. Cheap to sort at any size:
-    the flags come from columns the check-in services keep up to date and from two small id lists.
-
-    At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
-    ratings), repeated cancellations (2 or more in 60 days), or an open concern.
-    Counts for the rows shown come from pair_health_details, so only a page's rows pay for them.
-    """
-    if not user.is_hr_admin:
-        raise PermissionDenied
+def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
     today = timezone.localdate()
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
     with_concern = list(
@@ -242,9 +233,6 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairin
         .filter(n__gte=REPEATED_CANCELLATIONS)
         .values_list("pairing_id", flat=True)
     )
-    pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
-    if program_id:
-        pairings = pairings.filter(program_id=program_id)
 
     def flag(**condition):
         return Case(When(**condition, then=Value(1)), default=Value(0), output_field=IntegerField())
@@ -252,26 +240,40 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet[Pairin
     def among(ids):
         return flag(pk__in=ids) if ids else Value(0, output_field=IntegerField())
 
-    return (
-        pairings.select_related("program", "agreement", "mentor__person", "mentee__person")
-        .defer("agreement__confidentiality", "agreement__off_limits")  # HR never needs the pair's words
-        .annotate(
-            is_late=flag(late_from__lte=today),
-            is_falling=flag(rating_trend__lt=0),
-            is_cancelling=among(cancelling),
-            has_concern=among(with_concern),
-        )
-        .annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
-        .order_by("-risk", "next_checkin_due", "pk")
-    )
+    return pairings.annotate(
+        is_late=flag(late_from__lte=today),
+        is_falling=flag(rating_trend__lt=0),
+        is_cancelling=among(cancelling),
+        has_concern=among(with_concern),
+    ).annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
 
 
-def pair_health_details(pairings: list[Pairing]) -> list[Pairing]:
-    """Add the counts HR sees to a page of pairings, in one query whatever the page size."""
+def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
+    """The ids of active pairings in pair-health order: at-risk pairs first, then by next check-in due.
+
+    Sorting touches the pairing table alone (the flags come from columns the check-in services keep up
+    to date and from two small id lists), so it stays cheap at any size; pair_health_details then
+    loads the rows of one page with what HR may see: dates, counts, statuses.
+
+    At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
+    ratings), repeated cancellations (2 or more in 60 days), or an open concern.
+    """
+    if not user.is_hr_admin:
+        raise PermissionDenied
+    pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
+    if program_id:
+        pairings = pairings.filter(program_id=program_id)
+    return _risk_flags(pairings).order_by("-risk", "next_checkin_due", "pk").values_list("pk", flat=True)
+
+
+def pair_health_details(ids: list[int]) -> list[Pairing]:
+    """The rows of one page of pair health, in the order of `ids`, with their flags and counts."""
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
-    counts = {
-        row["pk"]: row
-        for row in Pairing.objects.filter(pk__in=[p.pk for p in pairings])
+    rows = {
+        pairing.pk: pairing
+        for pairing in _risk_flags(Pairing.objects.filter(pk__in=ids))
+        .select_related("program", "agreement", "mentor__person", "mentee__person")
+        .defer("agreement__confidentiality", "agreement__off_limits")  # HR never needs the pair's words
         .annotate(
             checkin_count=_count(CheckIn),
             open_concerns=_count(Concern, extra=~Q(status=Concern.Status.RESOLVED)),
@@ -279,27 +281,14 @@ def pair_health_details(pairings: list[Pairing]) -> list[Pairing]:
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
-        .values(
-            "pk",
-            "checkin_count",
-            "open_concerns",
-            "recent_cancellations",
-            "mentee_cancellations",
-            "mentor_cancellations",
-        )
     }
-    for pairing in pairings:
-        for key, value in counts[pairing.pk].items():
-            if key != "pk":
-                setattr(pairing, key, value)
-    return pairings
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def digest_figures() -> dict[str, int]:
     """The HR weekly digest's counts: at-risk pairs, enrollments waiting, open concerns, conflicts."""
-    hr = User(is_hr_admin=True)  # the digest goes to HR admins only; this asks as one
     return {
-        "risk": pair_health(user=hr).filter(risk__gt=0).count(),
+        "risk": _risk_flags(Pairing.objects.filter(status=Pairing.Status.ACTIVE)).filter(risk__gt=0).count(),
         "pending": Enrollment.objects.filter(status=Enrollment.Status.PENDING).count(),
         "concerns": Concern.objects.exclude(status=Concern.Status.RESOLVED).count(),
         "conflicts": Pairing.objects.filter(
