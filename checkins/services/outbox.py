@@ -40,6 +40,9 @@ State = Notification.State
 ESSENTIAL = {Kind.ACCEPTANCE_PENDING, Kind.HR_OVERDUE}  # always emailed: someone is waiting on them
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=15)
+# A reminder planned after its send hour (a late change, the first tick after an outage) waits for the
+# next working day's send hour rather than going out in the evening.
+LATE_PLAN_GRACE = timedelta(minutes=10)
 INACTIVITY_DAYS = 21
 ACCEPTANCE_GRACE_DAYS = 3
 AGREEMENT_GRACE_DAYS = 7
@@ -278,6 +281,18 @@ def notifications_plan(*, now: datetime | None = None) -> int:
     hr_people = list(Person.objects.filter(user__is_hr_admin=True, user__is_active=True, is_active=True))
     if hr_people:
         plans += _hr_plans(hr_people, late, now, digest_figures())
+
+    def due_at(plan: _Plan) -> datetime:
+        today = _local_today(plan.recipient, now)
+        if plan.kind == Kind.HR_DIGEST:
+            return local_send_time(day=_monday(today), zone=plan.recipient.time_zone, hour=plan.hour)
+        due = local_send_time(day=today, zone=plan.recipient.time_zone, hour=plan.hour)
+        if due < now - LATE_PLAN_GRACE:
+            due = local_send_time(
+                day=today + timedelta(days=1), zone=plan.recipient.time_zone, hour=plan.hour
+            )
+        return due
+
     before = Notification.objects.count()
     Notification.objects.bulk_create(
         [
@@ -290,13 +305,7 @@ def notifications_plan(*, now: datetime | None = None) -> int:
                 body=p.body,
                 link=p.link,
                 why=p.why[:300],
-                due_at=local_send_time(
-                    day=_local_today(p.recipient, now), zone=p.recipient.time_zone, hour=p.hour
-                )
-                if p.kind != Kind.HR_DIGEST
-                else local_send_time(
-                    day=_monday(_local_today(p.recipient, now)), zone=p.recipient.time_zone, hour=p.hour
-                ),
+                due_at=due_at(p),
             )
             for p in plans
         ],
@@ -313,20 +322,24 @@ def _monday(day: date) -> date:
 # --- Sending ---------------------------------------------------------------------------------------------
 
 
-def _claim(now: datetime, batch: int) -> list[int]:
+def _claim(now: datetime, batch: int) -> list[Notification]:
+    """Move up to `batch` due rows to "sending", each stamped with the moment it was claimed.
+
+    SKIP LOCKED lets concurrent senders share the work without waiting on or repeating each other.
+    """
     with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
+        rows = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(state=State.PENDING, due_at__lte=now)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:batch]
+            .select_related("recipient")
+            .order_by("due_at", "pk")[:batch]
         )
-        if ids:
-            Notification.objects.filter(pk__in=ids, state=State.PENDING).update(
-                state=State.SENDING, claimed_at=now
+        if rows:
+            Notification.objects.filter(pk__in=[r.pk for r in rows], state=State.PENDING).update(
+                state=State.SENDING, claimed_at=timezone.now()
             )
-    return ids
+    return rows
 
 
 def unsubscribe_token(*, person_id: int, kind: str) -> str:
@@ -372,33 +385,24 @@ def _skip_reason(notification: Notification, email_off: set[tuple[int, str]], en
     return ""
 
 
-def notifications_send_due(*, now: datetime | None = None, batch: int = 200) -> int:
+def notifications_send_due(*, now: datetime | None = None, batch: int = 1) -> int:
     """Send every due pending row once; returns how many were sent.
 
-    A failure puts the row back to pending with a growing delay (5, 10, 20, 40 minutes), and after
-    MAX_ATTEMPTS it is marked failed with its error, for HR to retry from the operations page.
+    Rows are claimed one at a time by default, just before their own send: a worker killed mid-send
+    leaves only the row it was sending in "sending" (surfaced, never re-sent), and every other row
+    stays pending for the next sweep. A failure puts the row back to pending with a growing delay
+    (5, 10, 20, 40 minutes); after MAX_ATTEMPTS it is marked failed, for HR to retry.
     """
     now = now or timezone.now()
     sent = 0
-    while ids := _claim(now, batch):
-        rows = list(Notification.objects.filter(pk__in=ids, state=State.SENDING).select_related("recipient"))
-        email_off = set(
-            NotificationPreference.objects.filter(
-                person_id__in={r.recipient_id for r in rows}, email=False
-            ).values_list("person_id", "kind")
-        )
-        pairing_ids = {int(r.subject.split(":")[1]) for r in rows if r.subject.startswith("pairing:")}
-        ended = {
-            f"pairing:{pk}"
-            for pk in Pairing.objects.filter(pk__in=pairing_ids)
-            .exclude(status__in=Pairing.LIVE)
-            .values_list("pk", flat=True)
-        }
-        connection = mailers.default
-        try:
-            connection.open()
-        except Exception:  # noqa: BLE001 - the server is down: every row of the batch is retried later
-            log.warning("mail server unreachable; %s notifications will be retried", len(rows), exc_info=True)
+    # Who turned email off, and which pairings ended: read once per sweep, not once per row.
+    email_off = set(NotificationPreference.objects.filter(email=False).values_list("person_id", "kind"))
+    ended = {
+        f"pairing:{pk}"
+        for pk in Pairing.objects.exclude(status__in=Pairing.LIVE).values_list("pk", flat=True)
+    }
+    connection = None
+    while rows := _claim(now, batch):
         for notification in rows:
             reason = _skip_reason(notification, email_off, ended)
             if reason:
@@ -407,18 +411,29 @@ def notifications_send_due(*, now: datetime | None = None, batch: int = 200) -> 
                 )
                 continue
             try:
+                if connection is None:
+                    connection = mailers.default
+                    connection.open()
                 connection.send_messages([_message(notification)])
             except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row and retried
                 _failed(notification, exc, now)
+                _close(connection)
+                connection = None  # reconnect for the next row: the server may be back
                 continue
             sent += Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
                 state=State.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1, last_error=""
             )
-        try:
-            connection.close()
-        except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too; nothing to do
-            pass
+    _close(connection)
     return sent
+
+
+def _close(connection) -> None:
+    if connection is None:
+        return
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too; nothing to do
+        pass
 
 
 def _failed(notification: Notification, exc: Exception, now: datetime) -> None:

@@ -24,11 +24,9 @@ def _overdue(pairing, days=3):
 
 
 def _working_afternoon(days=3):
-    """A weekday afternoon a few days ahead: after the send hour in London, where the personas live."""
-    at = datetime.now(UTC).replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=days)
-    while at.weekday() >= 5:
-        at += timedelta(days=1)
-    return at
+    """Five minutes after the send hour (9:00 in London, where the personas live) a few working days ahead."""
+    day = datetime.now(UTC).date() + timedelta(days=days)
+    return services.local_send_time(day=day, zone="Europe/London", hour=9) + timedelta(minutes=5)
 
 
 def test_local_send_time_keeps_the_local_hour_across_daylight_saving():

@@ -1,0 +1,152 @@
+"""A real SMTP server for tests and benchmarks: aiosmtpd on 127.0.0.1, keeping what it receives.
+
+server = SmtpServer().start()        # a free port, in a thread of this process
+... point MAILERS (or EMAIL_HOST/EMAIL_PORT of a worker) at 127.0.0.1:server.port ...
+server.stop()                        # "down": connections are refused
+server.start()                       # "back", on the same port
+server.hold_next()                   # the next message is kept waiting after its DATA ...
+server.arrived.wait(10)              # ... until it has arrived ...
+server.release()                     # ... and answered only now (if its client is still there)
+"""
+
+import asyncio
+import email
+import email.policy
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+HOST = "127.0.0.1"
+
+# aiosmtpd logs every SMTP command at INFO: thousands of lines for a benchmark, noise in a test.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        return email.message_from_bytes(self.content, policy=email.policy.default)
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+
+@dataclass
+class _Handler:
+    server: "SmtpServer"
+    delay: float = 0.0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        gate = self.server._record(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        if gate is not None:
+            # Wait in a thread, not in the event loop: the server keeps answering other connections.
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, 120)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    """An SMTP server that accepts every message. `keep=False` only counts (for benchmarks)."""
+
+    port: int = field(default_factory=free_port)
+    delay: float = 0.0
+    keep: bool = True
+    received: list[Received] = field(default_factory=list)
+    count: int = 0
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self):
+        self._controller: Controller | None = None
+        self._lock = threading.Condition()
+        self._holds = 0  # how many of the next messages to hold
+        self._held: list[threading.Event] = []  # the gates of the messages held now
+
+    def _record(self, received: Received) -> threading.Event | None:
+        """Keep the message; if it is to be held, return the gate it waits on."""
+        with self._lock:
+            self.count += 1
+            if self.keep:
+                self.received.append(received)
+            self._lock.notify_all()
+            if not self._holds:
+                return None
+            self._holds -= 1
+            gate = threading.Event()
+            self._held.append(gate)
+            self.arrived.set()
+            return gate
+
+    def start(self) -> "SmtpServer":
+        """Listen on `port` (the same port after a stop, to play a server that went down and came back)."""
+        if self._controller is None:
+            # A new controller each time: an aiosmtpd controller is not meant to be started twice.
+            self._controller = Controller(_Handler(self, self.delay), hostname=HOST, port=self.port)
+            self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self.release()
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def hold_next(self) -> None:
+        """Keep the next message waiting after its DATA (recorded, not yet answered) until `release`;
+        `arrived` is set when it is there."""
+        with self._lock:
+            self._holds += 1
+            self.arrived.clear()
+
+    def release(self) -> None:
+        """Answer the messages held now."""
+        with self._lock:
+            held, self._held = self._held, []
+        for gate in held:
+            gate.set()
+
+    def wait_for_count(self, count: int, *, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.count < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(left)
+        return True
+
+    def mailer(self, *, timeout: int = 5) -> dict:
+        """A MAILERS setting that sends to this server."""
+        return {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": HOST, "port": self.port, "timeout": timeout},
+            }
+        }
+
+    def __enter__(self) -> "SmtpServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
