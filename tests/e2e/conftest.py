@@ -61,6 +61,13 @@ def login(page, email, password="twoway-demo"):
     page.get_by_role("button", name="Sign In").click()
 
 
+def hr_menu(page, item):
+    """Open the HR menu of the navigation and follow one of its links."""
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("button", name="HR").or_(nav.get_by_role("link", name="HR", exact=True)).click()
+    nav.get_by_role("link", name=item, exact=True).click()
+
+
 def logout(page):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/accounts/login/**")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, login, logout
+from tests.e2e.conftest import assert_accessible, hr_menu, login, logout
 
 
 def test_mentor_logs_mentee_adds_side_and_action_mentor_raises_a_concern_hr_sees_it(page, demo_company):
@@ -65,11 +65,11 @@ def test_mentor_logs_mentee_adds_side_and_action_mentor_raises_a_concern_hr_sees
     logout(page)
 
     login(page, "hr@example.com")
-    page.get_by_role("link", name="Concerns", exact=True).click()
+    hr_menu(page, "Concerns")
     expect(page.get_by_text("CONFIDENTIAL")).to_have_count(0)  # the queue lists, it doesn't quote
     page.get_by_role("link", name=re.compile("Maya Chen|Open|Handle|View")).first.click()
     expect(page.get_by_text("CONFIDENTIAL: he checks his phone all the time.")).to_be_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Pair health").first.click()
+    hr_menu(page, "Pair health")
     expect(page.get_by_text("PRIVATE")).to_have_count(0)
     expect(page.get_by_text("We tried three AI note-takers")).to_have_count(0)

@@ -20,7 +20,7 @@ from pairings.models import Pairing
 from pairings.tasks import run_matching
 from profiles.models import Person
 from profiles.services import user_link_person
-from tests.e2e.conftest import assert_accessible, login, logout
+from tests.e2e.conftest import assert_accessible, hr_menu, login, logout
 from tests.factories import PASSWORD, EnrollmentFactory, ProgramFactory, UserFactory
 
 PROGRAM = "Tech immersion for leaders · Winter pilot"
@@ -58,7 +58,7 @@ def _open_my_pairing(page, email):
 
 def test_hr_matches_reviews_and_publishes_and_a_pair_agrees(page, demo_company, celery_eager, monkeypatch):
     login(page, "hr@example.com")
-    page.get_by_role("link", name="Programs", exact=True).click()
+    hr_menu(page, "Programs")
     page.get_by_role("link", name=PROGRAM).click()
     page.get_by_role("link", name="Matching", exact=True).click()
     expect(page.get_by_role("heading", name="Matching", level=1)).to_be_visible()

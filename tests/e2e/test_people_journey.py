@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, fresh_page, login, logout
+from tests.e2e.conftest import assert_accessible, fresh_page, hr_menu, login, logout
 
 PROGRAM = "Data skills exchange 2027"
 NEW_HIRE = "new.hire@example.com"
@@ -33,7 +33,7 @@ CSV_CORRECT = (
 
 def _create_enrolling_program(page, name):
     today = timezone.localdate()
-    page.get_by_role("link", name="Programs", exact=True).click()
+    hr_menu(page, "Programs")
     page.get_by_role("link", name="New program").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Description").fill(
@@ -62,7 +62,7 @@ def test_hr_imports_and_invites_a_new_hire_who_signs_up_enrolls_and_is_approved(
     _create_enrolling_program(page, PROGRAM)
 
     # --- The directory import: a file with errors first, then the corrected one ----------------------
-    page.get_by_role("link", name="People", exact=True).click()
+    hr_menu(page, "People")
     expect(page.get_by_role("heading", name="Employee directory")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("link", name="Import a CSV file").click()
@@ -166,7 +166,7 @@ def test_hr_imports_and_invites_a_new_hire_who_signs_up_enrolls_and_is_approved(
 
         # --- HR approves, in their own browser -------------------------------------------------------
         login(page, "hr@example.com")
-        page.get_by_role("link", name="Programs", exact=True).click()
+        hr_menu(page, "Programs")
         page.get_by_role("link", name=PROGRAM).click()
         page.get_by_role("link", name="Enrollments").click()
         row = page.locator("tr", has_text=NEW_HIRE_NAME)

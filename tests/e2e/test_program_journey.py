@@ -6,13 +6,13 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, login, logout
+from tests.e2e.conftest import assert_accessible, hr_menu, login, logout
 
 
 def test_hr_creates_a_program_an_employee_enrolls_and_hr_approves(page, demo_company):
     today = timezone.localdate()
     login(page, "hr@example.com")
-    page.get_by_role("link", name="Programs", exact=True).click()
+    hr_menu(page, "Programs")
     page.get_by_role("link", name="New program").click()
     page.get_by_label("Name").fill("Culture exchange 2027")
     page.get_by_label("Description").fill("Juniors show leaders the tools and habits of their teams.")
@@ -57,7 +57,7 @@ def test_hr_creates_a_program_an_employee_enrolls_and_hr_approves(page, demo_com
     logout(page)
 
     login(page, "hr@example.com")
-    page.get_by_role("link", name="Programs", exact=True).click()
+    hr_menu(page, "Programs")
     page.get_by_role("link", name="Culture exchange 2027").click()
     page.get_by_role("link", name="Enrollments").click()
     row = page.locator("tr", has_text="Tomás Reyes")

@@ -2,8 +2,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from checkins.demo import seed_history
+from checkins.services import notifications_plan
 from pairings.demo import seed_pairings
 from profiles.demo.company import DEMO_PASSWORD, build_company
 from profiles.models import Person, User
@@ -25,6 +27,8 @@ class Command(BaseCommand):
             programs = seed_programs(hr=hr)
             seed_pairings(hr=hr)
             seed_history()
+            # Reminders as the morning's ticks would have planned them, so the demo shows some at once.
+            notifications_plan(now=timezone.now().replace(hour=0, minute=0, second=0, microsecond=0))
         self.stdout.write(self.style.SUCCESS(f"Demo company ready: {len(people)} people."))
         for program in Program.objects.filter(pk__in=[p.pk for p in programs]).order_by("pk"):
             self.stdout.write(f"  Program: {program.name} ({program.get_state_display()})")
