@@ -373,3 +373,13 @@ def unread_count(*, person: Person) -> int:
     return Notification.objects.filter(
         recipient=person, read_at__isnull=True, due_at__lte=timezone.now()
     ).count()
+
+
+def shareable_actions() -> QuerySet[Action]:
+    """ "You said, we did" lines the seniors chose to share: what changed, never who."""
+    return (
+        Action.objects.filter(shareable=True)
+        .select_related("pairing__program")
+        .only("title", "kind", "measured_effect", "created_at", "pairing__program__name")
+        .order_by("-created_at")
+    )

@@ -5,6 +5,7 @@ from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from checkins import selectors as checkin_selectors
 from pairings import selectors as pairing_selectors
 from profiles.models import Person
 from programs import selectors as program_selectors
@@ -20,6 +21,7 @@ def home(request):
     context = {"person": person}
     if person:
         context["pairings"] = [p for p in pairing_selectors.pairings_of_person(person=person) if p.is_live]
+        context |= pairing_selectors.mentee_choice_prompts(person=person)
         context["enrollments"] = list(program_selectors.enrollments_of_person(person=person))
         enrolled = {e.program_id for e in context["enrollments"]}
         context["open_programs"] = [
@@ -31,8 +33,10 @@ def home(request):
         context["surveys_due"] = list(program_selectors.surveys_due_for(person=person))
     if request.user.is_leader or request.user.is_hr_admin:
         context["leader_surveys"] = list(program_selectors.surveys_for_leaders()[:10])
+        context["shared_actions"] = list(checkin_selectors.shareable_actions()[:10])
     if request.user.is_hr_admin:
         context["hr_programs"] = list(program_selectors.program_list_for_hr()[:5])
+        context["conflicts"] = pairing_selectors.conflict_count()
     return render(request, "home.html", context)
 
 

@@ -192,3 +192,27 @@ def mentor_requests_of_mentor(*, person: Person) -> QuerySet[MentorRequest]:
 
 def mentor_requests_of_mentee(*, person: Person) -> QuerySet[MentorRequest]:
     return MentorRequest.objects.filter(mentee__person=person).select_related("program", "mentor__person")
+
+
+def mentee_choice_prompts(*, person: Person) -> dict:
+    """What mentee-choice mode asks of a person now: mentees who may choose, mentors with requests."""
+    live = Pairing.objects.filter(status__in=Pairing.LIVE)
+    choosing = list(
+        Enrollment.objects.filter(
+            person=person,
+            role=Side.MENTEE,
+            status=Enrollment.Status.APPROVED,
+            program__state=Program.State.MATCHING,
+            program__matching_settings__mode=MatchingSettings.Mode.MENTEE_CHOICE,
+        )
+        .exclude(pk__in=live.values("mentee_id"))
+        .select_related("program")
+    )
+    requests = MentorRequest.objects.filter(
+        mentor__person=person, status=MentorRequest.Status.PENDING
+    ).count()
+    return {"choose_for": choosing, "requests_waiting": requests}
+
+
+def conflict_count() -> int:
+    return Pairing.objects.filter(status__in=Pairing.LIVE, conflict_flagged_at__isnull=False).count()

@@ -616,11 +616,11 @@ def mentor_request_create(*, mentee: Enrollment, mentor: Enrollment) -> MentorRe
     settings = selectors.matching_settings_for(program=program)
     if settings.mode != MatchingSettings.Mode.MENTEE_CHOICE or program.state != Program.State.MATCHING:
         raise ValidationError(_("Mentees choose only in a program that lets them, while it is matching."))
+    if MentorRequest.objects.filter(mentee=mentee, status=MentorRequest.Status.PENDING).exists():
+        raise ValidationError(_("You already have a request waiting for an answer."))
     suggestion = next((s for s in mentor_suggestions(mentee=mentee) if s["mentor_id"] == mentor.pk), None)
     if suggestion is None:
         raise ValidationError(_("This mentor is not among your suggestions any more. Please choose again."))
-    if MentorRequest.objects.filter(mentee=mentee, status=MentorRequest.Status.PENDING).exists():
-        raise ValidationError(_("You already have a request waiting for an answer."))
     return MentorRequest.objects.create(
         program=program,
         mentee=mentee,
