@@ -7,9 +7,7 @@ from django.views.decorators.http import require_GET
 
 from checkins import selectors as checkin_selectors
 from pairings import selectors as pairing_selectors
-from profiles.models import Person
 from programs import selectors as program_selectors
-from programs.services import enrollment_window_open
 
 from . import health
 
@@ -17,20 +15,19 @@ from . import health
 @login_required
 def home(request):
     """What to do next, by role. An HR admin may also be a participant; each role gets its own panel."""
-    person = Person.objects.filter(user=request.user, is_active=True).first()
+    person = request.directory_person  # loaded once per request by PersonTimezoneMiddleware
     context = {"person": person}
     if person:
-        context["pairings"] = [p for p in pairing_selectors.pairings_of_person(person=person) if p.is_live]
+        enrollments = list(program_selectors.enrollments_of_person(person=person))
         context |= pairing_selectors.mentee_choice_prompts(person=person)
-        context["enrollments"] = list(program_selectors.enrollments_of_person(person=person))
-        enrolled = {e.program_id for e in context["enrollments"]}
-        context["open_programs"] = [
-            p
-            for p in program_selectors.programs_enrolling()
-            if p.pk not in enrolled and enrollment_window_open(p)
-        ]
-    if person:
-        context["surveys_due"] = list(program_selectors.surveys_due_for(person=person))
+        context |= {
+            "pairings": [p for p in pairing_selectors.pairings_of_person(person=person) if p.is_live],
+            "enrollments": enrollments,
+            "open_programs": program_selectors.programs_open_to(
+                person=person, enrolled_program_ids={e.program_id for e in enrollments}
+            ),
+            "surveys_due": list(program_selectors.surveys_due_for(person=person)),
+        }
     if request.user.is_leader or request.user.is_hr_admin:
         context["leader_surveys"] = list(program_selectors.surveys_for_leaders()[:10])
         context["shared_actions"] = list(checkin_selectors.shareable_actions()[:10])

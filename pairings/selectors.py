@@ -61,6 +61,23 @@ def live_pairing_counts(*, program: Program) -> dict[int, int]:
     return counts
 
 
+def places_left(*, program: Program, enrollment: Enrollment, taken: dict[int, int]) -> int:
+    """How many more partners an enrollment can take: the program's capacity for its side, less its
+    live pairings (`taken`, from live_pairing_counts)."""
+    capacity = program.mentor_capacity if enrollment.role == Side.MENTOR else program.mentee_capacity
+    return capacity - taken.get(enrollment.pk, 0)
+
+
+def enrollments_with_places(*, program: Program) -> QuerySet[Enrollment]:
+    """Approved enrollments of the program that can still be paired (for HR's pairing by hand)."""
+    approved = Enrollment.objects.filter(program=program, status=Enrollment.Status.APPROVED).select_related(
+        "person"
+    )
+    taken = live_pairing_counts(program=program)
+    free = [e.pk for e in approved if places_left(program=program, enrollment=e, taken=taken) > 0]
+    return approved.filter(pk__in=free).order_by("person__full_name")
+
+
 def matching_input(*, program: Program) -> dict:
     """Everything the engine needs about a program, in a fixed number of queries.
 
@@ -78,12 +95,10 @@ def matching_input(*, program: Program) -> dict:
     taken = live_pairing_counts(program=program)
     mentors, mentees = [], []
     for enrollment in enrollments:
-        is_mentor = enrollment.role == Side.MENTOR
-        capacity = (program.mentor_capacity if is_mentor else program.mentee_capacity) - taken.get(
-            enrollment.pk, 0
-        )
+        capacity = places_left(program=program, enrollment=enrollment, taken=taken)
         if capacity > 0:
-            (mentors if is_mentor else mentees).append(candidate_of(enrollment, capacity=capacity))
+            side = mentors if enrollment.role == Side.MENTOR else mentees
+            side.append(candidate_of(enrollment, capacity=capacity))
     settings = matching_settings_for(program=program)
     rules_rows = PairRule.objects.filter(program=program).values_list("kind", "mentor_id", "mentee_id")
     previous = frozenset(

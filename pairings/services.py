@@ -414,10 +414,7 @@ def pairing_create_manual(
     if mentor.program_id != program.pk or mentee.program_id != program.pk:
         raise ValidationError(_("Both people must be enrolled in this program."))
     taken = selectors.live_pairing_counts(program=program)
-    if (
-        taken.get(mentor.pk, 0) >= program.mentor_capacity
-        or taken.get(mentee.pk, 0) >= program.mentee_capacity
-    ):
+    if any(selectors.places_left(program=program, enrollment=e, taken=taken) <= 0 for e in (mentor, mentee)):
         raise ValidationError(_("One of them has no place left in this program."))
     mentor_c, mentee_c, weights = _check_pair(program, mentor, mentee)
     values = _proposal_values(mentor_c, mentee_c, weights)
@@ -528,17 +525,8 @@ def goal_save(
 # --- Conflicts after a directory change ------------------------------------------------------------------------
 
 
-def _ancestors(managers: dict[int, int | None], person_id: int) -> set[int]:
-    seen: set[int] = set()
-    current = managers.get(person_id)
-    while current is not None and current not in seen:
-        seen.add(current)
-        current = managers.get(current)
-    return seen
-
-
 def _in_reporting_line(managers: dict[int, int | None], a: int, b: int) -> bool:
-    return a in _ancestors(managers, b) or b in _ancestors(managers, a)
+    return a in matching.reporting_line(b, managers) or b in matching.reporting_line(a, managers)
 
 
 def pairing_conflicts_recheck() -> list[Pairing]:

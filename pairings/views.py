@@ -172,16 +172,7 @@ def run_publish(request, pk, run_pk):
 @hr_admin_required
 def program_pairings(request, pk):
     program = program_get_for_hr(user=request.user, pk=pk)
-    approved = Enrollment.objects.filter(program=program, status=Enrollment.Status.APPROVED).select_related(
-        "person"
-    )
-    taken = selectors.live_pairing_counts(program=program)
-    free = [
-        e.pk
-        for e in approved
-        if taken.get(e.pk, 0) < (program.mentor_capacity if e.role == "mentor" else program.mentee_capacity)
-    ]
-    free_qs = approved.filter(pk__in=free).order_by("person__full_name")
+    free_qs = selectors.enrollments_with_places(program=program)
     form = ManualPairForm(
         request.POST or None, mentors=free_qs.filter(role="mentor"), mentees=free_qs.filter(role="mentee")
     )

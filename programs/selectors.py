@@ -43,6 +43,13 @@ def programs_enrolling() -> QuerySet[Program]:
     )
 
 
+def programs_open_to(*, person: Person, enrolled_program_ids: set[int]) -> list[Program]:
+    """Programs whose enrollment window is open today and that the person has not enrolled in."""
+    from .services import enrollment_window_open
+
+    return [p for p in programs_enrolling() if p.pk not in enrolled_program_ids and enrollment_window_open(p)]
+
+
 def enrollments_of_person(*, person: Person) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(person=person).select_related("program").order_by("-created_at")
 

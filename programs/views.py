@@ -291,12 +291,9 @@ def enrollment_decide(request, pk, enrollment_pk):
 @person_required
 def open_programs(request):
     enrollments = list(selectors.enrollments_of_person(person=request.person))
-    enrolled_ids = {e.program_id for e in enrollments}
-    programs = [
-        p
-        for p in selectors.programs_enrolling()
-        if p.pk not in enrolled_ids and services.enrollment_window_open(p)
-    ]
+    programs = selectors.programs_open_to(
+        person=request.person, enrolled_program_ids={e.program_id for e in enrollments}
+    )
     return render(request, "programs/open.html", {"programs": programs, "enrollments": enrollments})
 
 

@@ -16,6 +16,19 @@ def reflection(**overrides):
     return services.ReflectionInput(**(values | overrides))
 
 
+def log_checkin(pairing, person, *, happened_on=None, **overrides):
+    """Log a plain check-in through the service: 30 minutes by video, no themes, a default reflection."""
+    values = {
+        "happened_on": happened_on or timezone.localdate(),
+        "duration_minutes": 30,
+        "meeting_format": "video",
+        "themes": [],
+        "shared_notes": "",
+        "reflection": reflection(),
+    }
+    return services.checkin_log(pairing=pairing, person=person, **(values | overrides))
+
+
 @pytest.fixture
 def checkin(active_pairing, mentor):
     return services.checkin_log(

@@ -8,7 +8,7 @@ from checkins import services
 from checkins.models import Cancellation, CheckIn, Concern, GoalUpdate, Meeting, Reflection
 from pairings import services as pairing_services
 from pairings.models import Goal, Pairing
-from tests.checkins.conftest import reflection
+from tests.checkins.conftest import log_checkin, reflection
 
 pytestmark = pytest.mark.django_db
 
@@ -44,56 +44,23 @@ def test_the_partner_adds_their_side_once(checkin, mentee):
 
 def test_both_sides_must_say_what_they_learned(active_pairing, mentor):
     with pytest.raises(ValidationError) as refused:
-        services.checkin_log(
-            pairing=active_pairing,
-            person=mentor.person,
-            happened_on=timezone.localdate(),
-            duration_minutes=30,
-            meeting_format="video",
-            themes=[],
-            shared_notes="",
-            reflection=reflection(learned="  "),
-        )
+        log_checkin(active_pairing, mentor.person, reflection=reflection(learned="  "))
     assert "learned" in refused.value.error_dict
     assert not CheckIn.objects.exists()  # all or nothing
 
 
 def test_no_checkin_in_the_future_and_none_by_outsiders(active_pairing, mentor, other_participant):
     with pytest.raises(ValidationError):
-        services.checkin_log(
-            pairing=active_pairing,
-            person=mentor.person,
-            happened_on=timezone.localdate() + timedelta(days=1),
-            duration_minutes=30,
-            meeting_format="video",
-            themes=[],
-            shared_notes="",
-            reflection=reflection(),
-        )
+        log_checkin(active_pairing, mentor.person, happened_on=timezone.localdate() + timedelta(days=1))
     with pytest.raises(ValidationError, match="not your pairing"):
-        services.checkin_log(
-            pairing=active_pairing,
-            person=other_participant.person,
-            happened_on=timezone.localdate(),
-            duration_minutes=30,
-            meeting_format="video",
-            themes=[],
-            shared_notes="",
-            reflection=reflection(),
-        )
+        log_checkin(active_pairing, other_participant.person)
 
 
 def test_goal_progress_through_a_checkin_and_a_review(active_pairing, mentor, mentee):
     goal = _goal(active_pairing, mentor.person)
-    services.checkin_log(
-        pairing=active_pairing,
-        person=mentee.person,
-        happened_on=timezone.localdate(),
-        duration_minutes=30,
-        meeting_format="video",
-        themes=[],
-        shared_notes="",
-        reflection=reflection(),
+    log_checkin(
+        active_pairing,
+        mentee.person,
         goal_updates=[services.GoalProgress(goal=goal, progress=40, status="open")],
     )
     services.goal_review(
@@ -138,17 +105,7 @@ def test_logging_a_planned_meeting_marks_it_held(active_pairing, mentor):
         duration_minutes=30,
         meeting_format="chat",
     )
-    services.checkin_log(
-        pairing=active_pairing,
-        person=mentor.person,
-        happened_on=timezone.localdate(),
-        duration_minutes=30,
-        meeting_format="chat",
-        themes=[],
-        shared_notes="",
-        reflection=reflection(),
-        meeting=meeting,
-    )
+    log_checkin(active_pairing, mentor.person, meeting_format="chat", meeting=meeting)
     assert Meeting.objects.get().status == Meeting.Status.HELD
 
 
@@ -200,14 +157,10 @@ def test_only_the_author_edits_a_reflection(checkin, mentee):
 def test_falling_ratings_are_flagged_as_a_trend(active_pairing, mentor, mentee):
     today = timezone.localdate()
     for days_ago, rating in [(40, 5), (30, 5), (20, 2), (10, 2)]:
-        checkin = services.checkin_log(
-            pairing=active_pairing,
-            person=mentor.person,
+        checkin = log_checkin(
+            active_pairing,
+            mentor.person,
             happened_on=today - timedelta(days=days_ago),
-            duration_minutes=30,
-            meeting_format="video",
-            themes=[],
-            shared_notes="",
             reflection=reflection(rating=rating),
         )
         services.reflection_add(checkin=checkin, person=mentee.person, reflection=reflection(rating=rating))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from checkins import services
 from checkins.models import CheckIn, Concern
-from tests.checkins.conftest import reflection
+from tests.checkins.conftest import log_checkin, reflection
 
 pytestmark = pytest.mark.django_db
 
@@ -161,27 +161,11 @@ def _count(client, url):
 def test_home_query_count_does_not_grow_with_history(client, mentor, mentee, active_pairing):
     client.force_login(mentor)
     url = reverse("checkins:home")
-    services.checkin_log(
-        pairing=active_pairing,
-        person=mentor.person,
-        happened_on=timezone.localdate(),
-        duration_minutes=30,
-        meeting_format="video",
-        themes=[],
-        shared_notes="",
-        reflection=reflection(),
-    )
+    log_checkin(active_pairing, mentor.person)
     small = _count(client, url)
     for days_ago in range(1, 25):
-        checkin = services.checkin_log(
-            pairing=active_pairing,
-            person=mentor.person,
-            happened_on=timezone.localdate() - timedelta(days=days_ago),
-            duration_minutes=30,
-            meeting_format="video",
-            themes=[],
-            shared_notes="",
-            reflection=reflection(),
+        checkin = log_checkin(
+            active_pairing, mentor.person, happened_on=timezone.localdate() - timedelta(days=days_ago)
         )
         services.reflection_add(checkin=checkin, person=mentee.person, reflection=reflection())
     services.concern_raise(pairing=active_pairing, person=mentor.person, kind="concern", text="x")
