@@ -236,6 +236,11 @@ else:
     # Development with no mail server configured: mail is printed by the process that sends it.
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 
+# How many connections (threads of the one task, each with its own database and SMTP connection) send due
+# notifications at once. Each holds at most one row in "sending", so a killed worker strands at most this
+# many rows, all surfaced. PostgreSQL only; elsewhere one sender.
+OUTBOX_SENDERS = max(1, env_int("OUTBOX_SENDERS", 3))
+
 # --- I18n and time --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]

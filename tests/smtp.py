@@ -4,7 +4,7 @@ server = SmtpServer().start()        # a free port, in a thread of this process
 ... point MAILERS (or EMAIL_HOST/EMAIL_PORT of a worker) at 127.0.0.1:server.port ...
 server.stop()                        # "down": connections are refused
 server.start()                       # "back", on the same port
-server.hold_next()                   # the next message is kept waiting after its DATA ...
+server.hold_next()                   # the next message (or hold_next(n): n) waits after its DATA ...
 server.arrived.wait(10)              # ... until it has arrived ...
 server.release()                     # ... and answered only now (if its client is still there)
 """
@@ -112,12 +112,17 @@ class SmtpServer:
     def running(self) -> bool:
         return self._controller is not None
 
-    def hold_next(self) -> None:
-        """Keep the next message waiting after its DATA (recorded, not yet answered) until `release`;
-        `arrived` is set when it is there."""
+    def hold_next(self, count: int = 1) -> None:
+        """Keep the next `count` messages waiting after their DATA (recorded, not yet answered) until
+        `release`; `arrived` is set when one is there, `held` says how many are."""
         with self._lock:
-            self._holds += 1
+            self._holds += count
             self.arrived.clear()
+
+    @property
+    def held(self) -> int:
+        with self._lock:
+            return len(self._held)
 
     def release(self) -> None:
         """Answer the messages held now."""

@@ -12,6 +12,7 @@ computed with zoneinfo so daylight-saving changes keep the local hour.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -322,28 +323,49 @@ def _monday(day: date) -> date:
 # --- Sending ---------------------------------------------------------------------------------------------
 
 
+# The email needs these columns of the row and of its recipient, so the claim returns them too.
+_CLAIMED_FIELDS = ["id", "recipient_id", "kind", "subject", "title", "body", "link", "why", "attempts"]
+_RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active"]
 _CLAIM_ONE_SQL = """
-UPDATE checkins_notification SET state = 'sending', claimed_at = %s
-WHERE id = (
-    SELECT id FROM checkins_notification
-    WHERE state = 'pending' AND due_at <= %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
-    ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+WITH claimed AS (
+    UPDATE checkins_notification SET state = 'sending', claimed_at = %s
+    WHERE id = (
+        SELECT id FROM checkins_notification
+        WHERE state = 'pending' AND due_at <= %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+        ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, recipient_id, kind, subject, title, body, link, why, attempts
 )
-RETURNING id
+SELECT claimed.id, claimed.recipient_id, claimed.kind, claimed.subject, claimed.title, claimed.body,
+       claimed.link, claimed.why, claimed.attempts,
+       person.id, person.full_name, person.email, person.is_active
+FROM claimed JOIN profiles_person person ON person.id = claimed.recipient_id
 """
+
+
+def _loaded(model, values: dict):
+    """An instance as the ORM would load it with only these columns (the others load on access)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def _claim(now: datetime, batch: int) -> list[Notification]:
     """Move up to `batch` due rows to "sending", each stamped with the moment it was claimed.
 
     SKIP LOCKED lets concurrent senders share the work without waiting on or repeating each other.
-    On PostgreSQL one row is claimed in a single statement (one round trip, one commit).
+    On PostgreSQL one row is claimed in a single statement (one round trip, one commit) that also
+    returns what its email needs; the other columns load on access, like a deferred queryset's.
     """
     if batch == 1 and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM_ONE_SQL, [timezone.now(), now, now])
             row = cursor.fetchone()
-        return list(Notification.objects.filter(pk=row[0]).select_related("recipient")) if row else []
+        if row is None:
+            return []
+        split = len(_CLAIMED_FIELDS)
+        notification = _loaded(Notification, dict(zip(_CLAIMED_FIELDS, row[:split], strict=True)))
+        notification.recipient = _loaded(Person, dict(zip(_RECIPIENT_FIELDS, row[split:], strict=True)))
+        return [notification]
     with transaction.atomic():
         rows = list(
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
@@ -359,16 +381,26 @@ def _claim(now: datetime, batch: int) -> list[Notification]:
     return rows
 
 
+# Recording a send need not wait for the disk: losing this write in a database crash is safe (the row
+# stays "sending" and is surfaced, never re-sent); the claim before it did wait. set_config(..., true)
+# turns synchronous commit off for this statement's own transaction only.
+_MARK_SENT_SQL = """
+WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+UPDATE checkins_notification SET state = 'sent', sent_at = %s, attempts = %s, last_error = ''
+FROM no_wait WHERE id = %s AND state = 'sending'
+"""
+
+
 def _mark_sent(notification: Notification) -> int:
-    """Record a send. Losing this write in a database crash is safe (the row stays "sending" and is
-    surfaced, never re-sent), so it need not wait for the disk: the claim before it did."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        return Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
-            state=State.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1, last_error=""
-        )
+    """Record a send, if the row is still this sender's claim."""
+    attempts = notification.attempts + 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_SQL, [timezone.now(), attempts, notification.pk])
+            return cursor.rowcount
+    return Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(
+        state=State.SENT, sent_at=timezone.now(), attempts=attempts, last_error=""
+    )
 
 
 def unsubscribe_token(*, person_id: int, kind: str) -> str:
@@ -414,22 +446,47 @@ def _skip_reason(notification: Notification, email_off: set[tuple[int, str]], en
     return ""
 
 
-def notifications_send_due(*, now: datetime | None = None, batch: int = 1) -> int:
+def notifications_send_due(*, now: datetime | None = None, batch: int = 1, senders: int | None = None) -> int:
     """Send every due pending row once; returns how many were sent.
 
     Rows are claimed one at a time by default, just before their own send: a worker killed mid-send
-    leaves only the row it was sending in "sending" (surfaced, never re-sent), and every other row
+    leaves only the rows it was sending in "sending" (surfaced, never re-sent), and every other row
     stays pending for the next sweep. A failure puts the row back to pending with a growing delay
     (5, 10, 20, 40 minutes); after MAX_ATTEMPTS it is marked failed, for HR to retry.
+
+    On PostgreSQL `senders` (default settings.OUTBOX_SENDERS) threads share the sweep, each with its own
+    database and SMTP connection and at most one row in "sending": while one waits for the disk or the
+    mail server, another renders its email. SKIP LOCKED keeps them from claiming the same row. Inside a
+    transaction the sweep stays in this thread, since other connections could not see its rows.
     """
     now = now or timezone.now()
-    sent = 0
     # Who turned email off, and which pairings ended: read once per sweep, not once per row.
     email_off = set(NotificationPreference.objects.filter(email=False).values_list("person_id", "kind"))
     ended = {
         f"pairing:{pk}"
         for pk in Pairing.objects.exclude(status__in=Pairing.LIVE).values_list("pk", flat=True)
     }
+    senders = senders or settings.OUTBOX_SENDERS
+    if senders <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _send_loop(now, batch, email_off, ended)
+    with ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox-sender") as pool:
+        futures = [
+            pool.submit(_on_own_connection, _send_loop, now, batch, email_off, ended) for _ in range(senders)
+        ]
+    return sum(future.result() for future in futures)
+
+
+def _on_own_connection(function, *args):
+    """Run `function` in a sender thread; its database connection is closed when it ends."""
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()
+
+
+def _send_loop(now: datetime, batch: int, email_off: set[tuple[int, str]], ended: set[str]) -> int:
+    """Claim, send and record due rows until none is left; one SMTP connection for the whole loop."""
+    sent = 0
     mailer = None
     while rows := _claim(now, batch):
         for notification in rows:

@@ -8,6 +8,7 @@ an SMTP server (aiosmtpd) that receives the mail. Nothing of ours is mocked.
   - daylight saving in Europe/Berlin and America/New_York: at the program's hour, local time.
 """
 
+import functools
 import json
 import os
 import signal
@@ -35,7 +36,7 @@ from pairings.models import Agreement, MatchRun, Pairing
 from programs import services as program_services
 from tests.factories import EnrollmentFactory, PersonFactory, ProgramFactory, UserFactory
 from tests.smtp import SmtpServer
-from tests.workers import celery_worker, database_url_of_test_db
+from tests.workers import celery_worker, database_url_of_test_db, wait_for
 
 State = Notification.State
 Kind = Notification.Kind
@@ -207,6 +208,31 @@ def test_two_sends_at_once_share_the_rows_and_send_each_once(settings):
     assert smtp.count == planned
 
 
+def _connections_to_this_database() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_sweep_with_several_senders_sends_each_row_once_and_closes_their_connections(settings):
+    smtp = SmtpServer(delay=0.02).start()  # slow enough that the senders overlap
+    try:
+        at = _nine_am(LONDON)
+        _overdue(_active_pairings(4), on=at.date())
+        before = _connections_to_this_database()
+        with time_machine.travel(at, tick=False):
+            planned = services.notifications_plan()
+            settings.MAILERS = smtp.mailer()
+            sent = services.notifications_send_due(senders=3)
+    finally:
+        smtp.stop()
+    assert planned >= 8 and sent == planned == smtp.count
+    assert Notification.objects.exclude(state=State.SENT).count() == 0
+    assert _received(smtp) == _expected(_sent_rows())
+    assert _connections_to_this_database() == before
+
+
 @pytest.mark.django_db(transaction=True)
 def test_beat_restarted_near_a_due_time_two_ticks_at_once_and_one_more_send_once(settings, smtp):
     # A restarted beat ticks at once (mentoring.celery.tick_when_beat_starts) while its scheduled tick
@@ -321,75 +347,87 @@ def test_a_rolled_back_transaction_enqueues_nothing(matching_program, hr_admin):
 # --- A worker killed while it sends ----------------------------------------------------------------------
 
 
-def _kill_worker_mid_send(tmp_path: Path, smtp: SmtpServer, pairing: Pairing) -> Notification:
-    """A real worker runs the tick; SIGKILL while its first email waits for the server's answer.
+KILLED_SENDERS = 2  # the worker's OUTBOX_SENDERS here: each sender has one email in flight when it dies
 
-    Returns the row whose email was in flight (the server had received it: it may well be delivered)."""
+
+def _kill_worker_mid_send(tmp_path: Path, smtp: SmtpServer, pairing: Pairing) -> list[Notification]:
+    """A real worker runs the tick; SIGKILL while each of its senders' first email waits for the server.
+
+    Returns the rows whose emails were in flight (the server had received them: they may well be
+    delivered). Four pairs make eight rows, so some were never tried."""
     _needs_redis()
     today = datetime.now(UTC).date()
-    _overdue([pairing], on=today)
+    _overdue([pairing, *_active_pairings(3)], on=today)
     services.notifications_plan()
     # Due a minute ago whatever the weekday and hour: the worker is not time-travelled.
     Notification.objects.update(due_at=timezone.now() - timedelta(minutes=1))
     _purge_broker()  # the fixtures' introductions: this worker is here for the tick only
-    smtp.hold_next()
+    smtp.hold_next(KILLED_SENDERS)
     env = {
         "DATABASE_URL": database_url_of_test_db(),
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp.port),
         "EMAIL_TIMEOUT": "120",
+        "OUTBOX_SENDERS": str(KILLED_SENDERS),
     }
     with celery_worker(env, log_path=tmp_path / "worker.log") as worker:
         tick.delay()
-        assert smtp.arrived.wait(45), (tmp_path / "worker.log").read_text()
-        assert Notification.objects.filter(state=State.SENDING).exists()
+        wait_for(lambda: smtp.held == KILLED_SENDERS, timeout=45, what="every sender's first email")
+        assert Notification.objects.filter(state=State.SENDING).count() == KILLED_SENDERS
         children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
         for pid in [*map(int, children), worker.pid]:
             os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=10)
     smtp.release()
-    (received,) = smtp.received
-    return Notification.objects.get(recipient__email=received.rcpt_tos[0], title=received.subject)
+    assert len(smtp.received) == KILLED_SENDERS
+    return [
+        Notification.objects.get(recipient__email=received.rcpt_tos[0], title=received.subject)
+        for received in smtp.received
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_send_never_sends_twice_and_the_claim_is_surfaced(
+def test_a_worker_killed_mid_send_never_sends_twice_and_the_claims_are_surfaced(
     tmp_path, settings, client, smtp, active_pairing, hr_admin
 ):
     in_flight = _kill_worker_mid_send(tmp_path, smtp, active_pairing)
-    assert in_flight.state == State.SENDING and in_flight.sent_at is None
+    assert {(n.state, n.sent_at) for n in in_flight} == {(State.SENDING, None)}
 
-    # Redis redelivers the killed worker's tick (acks_late) and beat ticks again: the row is no longer
-    # pending, so neither sends it again.
+    # Redis redelivers the killed worker's tick (acks_late) and beat ticks again: the rows are no longer
+    # pending, so neither sends them again.
     settings.MAILERS = smtp.mailer()
     tick()
     services.notifications_send_due()
-    in_flight.refresh_from_db()
-    assert in_flight.state == State.SENDING
-    assert _received(smtp)[(in_flight.recipient.email, in_flight.title)] == 1
+    for notification in in_flight:
+        notification.refresh_from_db()
+        assert notification.state == State.SENDING
+        assert _received(smtp)[(notification.recipient.email, notification.title)] == 1
     assert max(_received(smtp).values()) == 1
 
-    assert in_flight not in stale_claims()
+    assert not set(in_flight) & set(stale_claims())
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
-        assert in_flight in stale_claims()
+        assert set(stale_claims()) == set(in_flight)
         response = client.get(reverse("healthz"))
         assert response.status_code == 503
         assert response.json()["checks"]["outbox"]["ok"] is False
         client.force_login(hr_admin)
         html = client.get(reverse("checkins:operations")).content.decode()
         stale_section = html.split('id="stale"', 1)[1].split('id="failed"', 1)[0]
-        assert in_flight.recipient.full_name in stale_section and f'value="{in_flight.pk}"' in stale_section
+        for notification in in_flight:
+            assert notification.recipient.full_name in stale_section
+            assert f'value="{notification.pk}"' in stale_section
 
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_a_killed_worker_never_tried_are_still_sent(tmp_path, settings, smtp, active_pairing, hr_admin):
     in_flight = _kill_worker_mid_send(tmp_path, smtp, active_pairing)
-    untried = Notification.objects.exclude(pk=in_flight.pk)
-    assert untried.exists()
+    untried = Notification.objects.exclude(pk__in=[n.pk for n in in_flight])
+    assert set(untried.values_list("state", flat=True)) == {State.PENDING}
     settings.MAILERS = smtp.mailer()
     services.notifications_send_due()
     assert set(untried.values_list("state", flat=True)) == {State.SENT}
     assert max(_received(smtp).values()) == 1
+    assert smtp.count == Notification.objects.count()
 
 
 # --- Daylight saving -------------------------------------------------------------------------------------
@@ -471,7 +509,8 @@ def test_rows_a_slow_but_live_sweep_has_not_reached_are_not_reported_stale(setti
     with time_machine.travel(at, tick=False) as traveller:
         services.notifications_plan()
         smtp.hold_next()
-        (sweep,) = [threading.Thread(target=_in_threads, args=(1, services.notifications_send_due))]
+        one_sender = functools.partial(services.notifications_send_due, senders=1)  # rows in order
+        (sweep,) = [threading.Thread(target=_in_threads, args=(1, one_sender))]
         sweep.start()
         try:
             assert smtp.arrived.wait(10)
