@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mentoring.view_helpers import form_errors
-from pairings.models import Pairing
 from pairings.selectors import pairing_get_for_user
 from profiles.permissions import hr_admin_required
 from programs.models import Program
@@ -30,13 +30,25 @@ CHECKINS_FOR_A_TREND = 4
 
 @dataclass
 class PairHealthRow:
-    pairing: Pairing
+    """A pair-health row with its words made once here rather than by 50 template tags per page."""
+
+    pairing: selectors.PairHealth
     reasons: list[str]
-    overdue_days: int
+    overdue: str
+    cadence: str
+    mentor_cancellations: str
+    mentee_cancellations: str
     trend: str
 
 
-def _trend_word(pairing: Pairing) -> str:
+def _overdue_words(pairing: selectors.PairHealth, today) -> str:
+    if not pairing.next_checkin_due or pairing.next_checkin_due >= today:
+        return ""
+    days = (today - pairing.next_checkin_due).days
+    return ngettext("overdue by %(days)s day", "overdue by %(days)s days", days) % {"days": days}
+
+
+def _trend_word(pairing: selectors.PairHealth) -> str:
     """The direction of the ratings in a word: the ratings themselves are their authors' alone."""
     if pairing.checkin_count < CHECKINS_FOR_A_TREND:
         return _("too early to tell")
@@ -60,9 +72,11 @@ def pair_health(request):
         PairHealthRow(
             pairing=pairing,
             reasons=selectors.risk_reasons(pairing),
-            overdue_days=(today - pairing.next_checkin_due).days
-            if pairing.next_checkin_due and pairing.next_checkin_due < today
-            else 0,
+            overdue=_overdue_words(pairing, today),
+            cadence=ngettext("every %(days)s day", "every %(days)s days", pairing.cadence_days)
+            % {"days": pairing.cadence_days},
+            mentor_cancellations=_("mentor: %(n)s") % {"n": pairing.mentor_cancellations},
+            mentee_cancellations=_("mentee: %(n)s") % {"n": pairing.mentee_cancellations},
             trend=_trend_word(pairing),
         )
         for pairing in page

@@ -8,7 +8,7 @@ Who sees what (each rule has a test):
 - leaders: aggregates only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -24,8 +24,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -154,19 +155,22 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
         )
         .order_by("-activated_at", "-created_at")
     )
-    # Recent check-ins of all these pairings in one query (a window would be neater; this stays portable).
+    # The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's
+    # check-ins, newest first, so a pair with years of history costs no more than a new one.
     recent_checkins: dict[int, list[CheckIn]] = {p.pk: [] for p in pairings}
     checkins = (
-        CheckIn.objects.filter(
-            pairing__in=pairings, happened_on__gte=timezone.localdate() - timedelta(days=365)
+        CheckIn.objects.filter(pairing__in=pairings)
+        .annotate(
+            newest=Window(
+                RowNumber(), partition_by=F("pairing_id"), order_by=[F("happened_on").desc(), F("pk").desc()]
+            )
         )
+        .filter(newest__lte=recent)
         .prefetch_related("reflections", "themes")
         .order_by("pairing_id", "-happened_on", "-pk")
     )
     for checkin in checkins:
-        bucket = recent_checkins[checkin.pairing_id]
-        if len(bucket) < recent:
-            bucket.append(checkin)
+        recent_checkins[checkin.pairing_id].append(checkin)
     views = []
     for pairing in pairings:
         side = side_of(pairing, person)
@@ -223,6 +227,7 @@ def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
     with_concern = list(
         Concern.objects.exclude(status=Concern.Status.RESOLVED)
+        .order_by()
         .values_list("pairing_id", flat=True)
         .distinct()
     )
@@ -266,14 +271,60 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     return _risk_flags(pairings).order_by("-risk", "next_checkin_due", "pk").values_list("pk", flat=True)
 
 
-def pair_health_details(ids: list[int]) -> list[Pairing]:
-    """The rows of one page of pair health, in the order of `ids`, with their flags and counts."""
+@dataclass(frozen=True)
+class PairHealth:
+    """One row of pair health: what HR may see of a pairing (dates, counts, statuses, names), no more."""
+
+    pk: int
+    mentor_name: str
+    mentee_name: str
+    program_name: str
+    activated_at: datetime | None
+    last_checkin_on: date | None
+    next_checkin_due: date | None
+    cadence_days: int
+    rating_trend: int
+    checkin_count: int
+    open_concerns: int
+    recent_cancellations: int
+    mentor_cancellations: int
+    mentee_cancellations: int
+    late_from: date | None
+
+    # The same rules as _risk_flags, read off this row's own columns and counts.
+    @property
+    def is_late(self) -> bool:
+        return self.late_from is not None and self.late_from <= timezone.localdate()
+
+    @property
+    def is_falling(self) -> bool:
+        return self.rating_trend < 0
+
+    @property
+    def is_cancelling(self) -> bool:
+        return self.recent_cancellations >= REPEATED_CANCELLATIONS
+
+    @property
+    def has_concern(self) -> bool:
+        return self.open_concerns > 0
+
+
+_PAIR_HEALTH_COLUMNS = {
+    "mentor_name": F("mentor__person__full_name"),
+    "mentee_name": F("mentee__person__full_name"),
+    "program_name": F("program__name"),
+    "cadence_days": Coalesce(F("agreement__cadence_days"), F("program__cadence_days")),
+}
+
+
+def pair_health_details(ids: list[int]) -> list[PairHealth]:
+    """The rows of one page of pair health, in the order of `ids`, with their flags and counts.
+
+    Read as plain values, not model instances: a page of 50 would otherwise build 350 objects (the
+    pairing, its program, agreement, enrollments and people) to show a few columns of each."""
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
-    rows = {
-        pairing.pk: pairing
-        for pairing in _risk_flags(Pairing.objects.filter(pk__in=ids))
-        .select_related("program", "agreement", "mentor__person", "mentee__person")
-        .defer("agreement__confidentiality", "agreement__off_limits")  # HR never needs the pair's words
+    values = (
+        Pairing.objects.filter(pk__in=ids)
         .annotate(
             checkin_count=_count(CheckIn),
             open_concerns=_count(Concern, extra=~Q(status=Concern.Status.RESOLVED)),
@@ -281,7 +332,13 @@ def pair_health_details(ids: list[int]) -> list[Pairing]:
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
-    }
+        .values(
+            *(field.name for field in fields(PairHealth) if field.name not in _PAIR_HEALTH_COLUMNS),
+            **_PAIR_HEALTH_COLUMNS,
+        )
+        .order_by()
+    )
+    rows = {row["pk"]: PairHealth(**row) for row in values}
     return [rows[pk] for pk in ids if pk in rows]
 
 
@@ -297,7 +354,7 @@ def digest_figures() -> dict[str, int]:
     }
 
 
-def risk_reasons(pairing: Pairing) -> list[str]:
+def risk_reasons(pairing: PairHealth) -> list[str]:
     """Why a pairing is listed as at risk, in plain words (from pair_health's annotations)."""
     reasons = []
     if pairing.is_late:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from checkins import services
 from checkins.models import CheckIn, Concern
+from checkins.selectors import home_for_person
 from tests.checkins.conftest import log_checkin, reflection
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +151,22 @@ def test_home_shows_each_pairing_and_what_to_do(client, mentee, checkin):
     assert "mentors you" in html
     assert "Add your side to the check-in" in html
     assert "PRIVATE-mentor" not in html
+
+
+def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mentor, active_pairing):
+    today = timezone.localdate()
+    for days_ago in (900, 400):  # a pair that last met more than a year ago still sees those check-ins
+        log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
+    (view,) = home_for_person(person=mentor.person)
+    assert [c.happened_on for c in view.checkins] == [
+        today - timedelta(days=400),
+        today - timedelta(days=900),
+    ]
+
+    for days_ago in (30, 2, 9):
+        log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
+    (view,) = home_for_person(person=mentor.person)
+    assert [c.happened_on for c in view.checkins] == [today - timedelta(days=d) for d in (2, 9, 30)]
 
 
 def _count(client, url):
