@@ -143,6 +143,14 @@ def survey_get_for_leader(*, user: User, pk: int) -> Survey:
     return get_object_or_404(Survey.objects.select_related("program"), pk=pk)
 
 
+def survey_figures_shown_to(*, user: User, survey: Survey, today: date | None = None) -> bool:
+    """Leaders see a survey's figures once it has closed; HR (who reads the answers anyway) at any time.
+
+    While a survey is open its figures move with each answer, so a leader who looked before and after
+    one person answered could tell that person's answer from the change."""
+    return user.is_hr_admin or survey.closes_on < (today or timezone.localdate())
+
+
 def survey_response_of(*, survey: Survey, person: Person) -> SurveyResponse | None:
     return SurveyResponse.objects.filter(survey=survey, person=person).first()
 

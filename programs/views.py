@@ -501,10 +501,17 @@ def survey_respond(request, pk):
 def survey_summary(request, pk):
     """Leaders (and HR) see the aggregates only: no names, no free text, no figure from fewer than 5."""
     survey = selectors.survey_get_for_leader(user=request.user, pk=pk)
-    aggregates = selectors.survey_aggregates(survey=survey)
-    sides = [(SurveyResponse.Side(side).label, figures) for side, figures in aggregates.by_side.items()]
-    return render(
-        request,
-        "programs/surveys/summary.html",
-        {"survey": survey, "program": survey.program, "aggregates": aggregates, "sides": sides},
-    )
+    context = {
+        "survey": survey,
+        "program": survey.program,
+        "min_respondents": selectors.SURVEY_MIN_RESPONDENTS,
+    }
+    if selectors.survey_figures_shown_to(user=request.user, survey=survey):
+        aggregates = selectors.survey_aggregates(survey=survey)
+        context |= {
+            "aggregates": aggregates,
+            "sides": [
+                (SurveyResponse.Side(side).label, figures) for side, figures in aggregates.by_side.items()
+            ],
+        }
+    return render(request, "programs/surveys/summary.html", context)

@@ -311,11 +311,39 @@ def test_a_side_shows_only_with_5_answers_and_never_gives_the_other_away(
             assert (figure.value is None) is not shown
 
 
+def _close(survey) -> None:
+    """The survey closed yesterday (answers are only taken while it is open, so they come first)."""
+    today = timezone.localdate()
+    Survey.objects.filter(pk=survey.pk).update(
+        opens_on=min(survey.opens_on, today - timedelta(days=1)), closes_on=today - timedelta(days=1)
+    )
+
+
+def test_leaders_see_the_figures_once_the_survey_has_closed_and_hr_at_any_time(
+    client, survey, leader, hr_admin
+):
+    _respond_many(survey, "mentor", [(4, True, 9, "")] * 5)
+    url = reverse("programs:survey_summary", args=[survey.pk])
+    client.force_login(leader)
+    page = client.get(url).content.decode()
+    assert "The figures appear here after the survey closes" in page and "<table" not in page
+    client.force_login(hr_admin)
+    page = client.get(url).content.decode()
+    assert "<table" in page and "The figures appear here" not in page
+
+    _close(survey)
+    client.force_login(leader)
+    page = client.get(url).content.decode()
+    assert "<table" in page and "The figures appear here" not in page
+    assert "4.0" in page  # the mentors' average satisfaction, from 5 answers
+
+
 def test_leaders_never_get_free_text_but_hr_does(client, survey, leader, hr_admin):
     secret = "My mentor is brilliant but always late"
     _respond_many(survey, "mentor", [(4, True, 9, secret)] * 3)
     _respond_many(survey, "mentee", [(4, True, 9, "")] * 3)
     assert secret not in repr(selectors.survey_aggregates(survey=survey))
+    _close(survey)
     client.force_login(leader)
     summary = client.get(reverse("programs:survey_summary", args=[survey.pk])).content.decode()
     assert secret not in summary
