@@ -3,7 +3,7 @@ both sides' reflections, goal progress, a planned next meeting, a moved meeting,
 actions, a concern, and a few pairs that drift (overdue, falling ratings) so pair health has work."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -32,6 +32,13 @@ CHANGE = [
     "Less slides, more trying things live.",
     "Keep ten minutes for questions.",
 ]
+
+
+def _on_a_working_day(moment: datetime) -> datetime:
+    """The same time on the next working day, if `moment` falls on a weekend: nobody meets on Sunday."""
+    while moment.weekday() >= 5:
+        moment += timedelta(days=1)
+    return moment
 
 
 def seed_history() -> None:
@@ -99,8 +106,9 @@ def seed_history() -> None:
             meeting = services.meeting_plan(
                 pairing=pairing,
                 person=pairing.mentor.person,
-                starts_at=timezone.now().replace(minute=0, second=0, microsecond=0)
-                + timedelta(days=4, hours=2),
+                starts_at=_on_a_working_day(
+                    timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=4, hours=2)
+                ),
                 duration_minutes=45,
                 meeting_format=pairing.agreement.meeting_format,
             )
@@ -109,12 +117,12 @@ def seed_history() -> None:
                 services.meeting_cancel(
                     meeting=meeting,
                     person=pairing.mentee.person,
-                    new_starts_at=meeting.starts_at + timedelta(days=2),
+                    new_starts_at=_on_a_working_day(meeting.starts_at + timedelta(days=2)),
                 )
                 services.meeting_cancel(
                     meeting=meeting,
                     person=pairing.mentee.person,
-                    new_starts_at=meeting.starts_at + timedelta(days=3),
+                    new_starts_at=_on_a_working_day(meeting.starts_at + timedelta(days=3)),
                 )
         if demo:
             services.action_record(

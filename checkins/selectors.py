@@ -9,7 +9,7 @@ Who sees what (each rule has a test):
 """
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -108,6 +108,7 @@ class PairingView:
     partner: Person
     next_due: date | None
     next_meeting: Meeting | None
+    meeting_can_be_logged: bool  # its day has come: a check-in is logged once it has happened
     goals: list[Goal]
     checkins: list[CheckIn]
     awaiting_my_side: list[CheckIn]
@@ -138,6 +139,8 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
 def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     """Every live pairing of a person, with what the home page shows, in a fixed number of queries."""
     now = timezone.now()
+    today = timezone.localdate()
+    start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
     mine = list(Enrollment.objects.filter(person=person).values_list("pk", flat=True))
     pairings = list(
         Pairing.objects.filter(Q(mentor__in=mine) | Q(mentee__in=mine), status__in=Pairing.LIVE)
@@ -146,9 +149,10 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
             Prefetch("goals", queryset=Goal.objects.exclude(status=Goal.Status.DROPPED)),
             Prefetch(
                 "meetings",
-                queryset=Meeting.objects.filter(status=Meeting.Status.PLANNED, starts_at__gte=now).order_by(
-                    "starts_at"
-                ),
+                # From the start of today: a meeting held this morning stays here, to be logged.
+                queryset=Meeting.objects.filter(
+                    status=Meeting.Status.PLANNED, starts_at__gte=start_of_today
+                ).order_by("starts_at"),
                 to_attr="planned",
             ),
             Prefetch("actions", queryset=Action.objects.order_by("-created_at"), to_attr="action_list"),
@@ -185,6 +189,8 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
                 partner=partner,
                 next_due=pairing.next_checkin_due,
                 next_meeting=pairing.planned[0] if pairing.planned else None,
+                meeting_can_be_logged=bool(pairing.planned)
+                and timezone.localdate(pairing.planned[0].starts_at) <= today,
                 goals=goals,
                 checkins=shown,
                 awaiting_my_side=[c for c in shown if all(r.side != side for r in c.reflections.all())],

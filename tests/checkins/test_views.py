@@ -1,6 +1,8 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -167,6 +169,26 @@ def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mento
         log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
     (view,) = home_for_person(person=mentor.person)
     assert [c.happened_on for c in view.checkins] == [today - timedelta(days=d) for d in (2, 9, 30)]
+
+
+def test_a_planned_meeting_can_be_logged_from_its_own_day_not_before(client, mentor, active_pairing):
+    client.force_login(mentor)
+    url = reverse("checkins:home")
+    day = timezone.localdate() + timedelta(days=3)
+    meeting = services.meeting_plan(
+        pairing=active_pairing,
+        person=mentor.person,
+        starts_at=datetime.combine(day, time(9), tzinfo=ZoneInfo(mentor.person.time_zone)),  # their 9:00
+        duration_minutes=45,
+        meeting_format="video",
+    )
+    log_link = f"?meeting={meeting.pk}"
+    page = client.get(url).content.decode()
+    assert f'id="meeting-{meeting.pk}"' in page and log_link not in page  # it hasn't happened yet
+
+    with time_machine.travel(meeting.starts_at + timedelta(hours=1)):  # held an hour ago, same day
+        page = client.get(url).content.decode()
+    assert f'id="meeting-{meeting.pk}"' in page and log_link in page
 
 
 def _count(client, url):
