@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,8 +23,6 @@ from .forms_hr import UNRESOLVED, ConcernFilterForm, ConcernHandleForm, PairHeal
 from .models import Concern
 
 PAGE_SIZE = 50
-# The rating trend compares the two latest check-ins with the two before them.
-CHECKINS_FOR_A_TREND = 4
 
 
 @dataclass
@@ -41,16 +38,9 @@ class PairHealthRow:
     trend: str
 
 
-def _overdue_words(pairing: selectors.PairHealth, today) -> str:
-    if not pairing.next_checkin_due or pairing.next_checkin_due >= today:
-        return ""
-    days = (today - pairing.next_checkin_due).days
-    return ngettext("overdue by %(days)s day", "overdue by %(days)s days", days) % {"days": days}
-
-
 def _trend_word(pairing: selectors.PairHealth) -> str:
     """The direction of the ratings in a word: the ratings themselves are their authors' alone."""
-    if pairing.checkin_count < CHECKINS_FOR_A_TREND:
+    if pairing.checkin_count < services.CHECKINS_FOR_A_TREND:
         return _("too early to tell")
     if pairing.rating_trend < 0:
         return _("falling")
@@ -67,12 +57,14 @@ def pair_health(request):
     pairings = selectors.pair_health(user=request.user, program_id=program_id)
     page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.pair_health_details(list(page.object_list))
-    today = timezone.localdate()
     rows = [
         PairHealthRow(
             pairing=pairing,
             reasons=selectors.risk_reasons(pairing),
-            overdue=_overdue_words(pairing, today),
+            overdue=ngettext("overdue by %(days)s day", "overdue by %(days)s days", pairing.overdue_days)
+            % {"days": pairing.overdue_days}
+            if pairing.overdue_days
+            else "",
             cadence=ngettext("every %(days)s day", "every %(days)s days", pairing.cadence_days)
             % {"days": pairing.cadence_days},
             mentor_cancellations=_("mentor: %(n)s") % {"n": pairing.mentor_cancellations},

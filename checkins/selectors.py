@@ -297,6 +297,13 @@ class PairHealth:
     mentee_cancellations: int
     late_from: date | None
 
+    @property
+    def overdue_days(self) -> int:
+        """Days since the check-in was due; 0 when it isn't due yet."""
+        if self.next_checkin_due is None:
+            return 0
+        return max(0, (timezone.localdate() - self.next_checkin_due).days)
+
     # The same rules as _risk_flags, read off this row's own columns and counts.
     @property
     def is_late(self) -> bool:
@@ -364,7 +371,7 @@ def risk_reasons(pairing: PairHealth) -> list[str]:
     """Why a pairing is listed as at risk, in plain words (from pair_health's annotations)."""
     reasons = []
     if pairing.is_late:
-        days = (timezone.localdate() - pairing.next_checkin_due).days
+        days = pairing.overdue_days
         reasons.append(
             ngettext(
                 "check-in overdue by %(days)s day (more than half the cadence)",

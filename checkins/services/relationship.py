@@ -24,6 +24,7 @@ BEAT = "beat"
 
 __all__ = [
     "BEAT",
+    "CHECKINS_FOR_A_TREND",
     "GoalProgress",
     "ReflectionInput",
     "action_record",
@@ -116,13 +117,17 @@ def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime 
     return meeting
 
 
+# The rating trend compares the two latest check-ins with the two before them.
+CHECKINS_FOR_A_TREND = 4
+
+
 def _refresh_rhythm(pairing: Pairing) -> None:
     """Last check-in, next one due, and whether ratings fall: the mean of the two latest check-ins'
     ratings against the two before them (a drop of half a point or more counts as falling)."""
     latest = list(
         CheckIn.objects.filter(pairing=pairing)
         .order_by("-happened_on", "-pk")
-        .values_list("pk", "happened_on")[:4]
+        .values_list("pk", "happened_on")[:CHECKINS_FOR_A_TREND]
     )
     ratings: dict[int, list[int]] = {}
     for checkin_id, rating in Reflection.objects.filter(checkin_id__in=[c for c, _d in latest]).values_list(
@@ -131,7 +136,7 @@ def _refresh_rhythm(pairing: Pairing) -> None:
         ratings.setdefault(checkin_id, []).append(rating)
     means = [sum(r) / len(r) for c, _d in latest if (r := ratings.get(c))]
     trend = 0
-    if len(means) >= 4:
+    if len(means) >= CHECKINS_FOR_A_TREND:
         recent, before = (means[0] + means[1]) / 2, (means[2] + means[3]) / 2
         trend = -1 if recent <= before - 0.5 else (1 if recent >= before + 0.5 else 0)
     pairing_set_rhythm(pairing=pairing, last_checkin_on=latest[0][1] if latest else None, rating_trend=trend)
