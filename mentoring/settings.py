@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "common",
     "profiles",
     "programs",
     "pairings",
@@ -240,6 +241,10 @@ else:
 # notifications at once. Each holds at most one row in "sending", so a killed worker strands at most this
 # many rows, all surfaced. PostgreSQL only; elsewhere one sender.
 OUTBOX_SENDERS = max(1, env_int("OUTBOX_SENDERS", 3))
+
+# How old the dashboards' figures may get before a tick rebuilds them (a Celery job; leaders and HR can
+# also ask for a rebuild from the page).
+DASHBOARD_REFRESH_MINUTES = max(1, env_int("DASHBOARD_REFRESH_MINUTES", 15))
 
 # --- I18n and time --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -2,18 +2,26 @@
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.privacy import MIN_PEOPLE, Figure, breakdown, figure, mean, percent, round_half_up
 from profiles.models import Person, User
 
-from .models import Enrollment, Program, Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
+from .models import (
+    Enrollment,
+    Program,
+    ProgramInvitation,
+    Survey,
+    SurveyAnswer,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 Status = Enrollment.Status
 
@@ -104,10 +112,22 @@ def enrollment_get_for_person(*, person: Person, pk: int) -> Enrollment:
     return enrollment
 
 
+def program_invitation_count(*, program: Program) -> int:
+    return ProgramInvitation.objects.filter(program=program).count()
+
+
+def program_invitations_to_announce(*, since) -> QuerySet[ProgramInvitation]:
+    """Recent invitations of programs still enrolling: the outbox plans one message for each (once)."""
+    return ProgramInvitation.objects.filter(
+        created_at__gte=since, program__state=Program.State.ENROLLING, program__archived_at__isnull=True
+    ).select_related("program", "person")
+
+
 # --- Surveys --------------------------------------------------------------------------------------
 
-# The product's promise to participants: leaders never see a figure drawn from fewer than 5 people.
-SURVEY_MIN_RESPONDENTS = 5
+# The product's promise to participants: leaders never see a figure drawn from fewer than 5 people
+# (common.privacy decides it, here as for every other aggregate).
+SURVEY_MIN_RESPONDENTS = MIN_PEOPLE
 Side = SurveyResponse.Side
 QuestionKind = SurveyQuestion.Kind
 
@@ -223,13 +243,8 @@ class SurveyResults:
     questions: list[QuestionResult]
 
 
-def _round_half_up(value: float, digits: int = 0) -> float:
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return int(rounded) if digits == 0 else float(rounded)
-
-
 def _pct(part: int, whole: int) -> int:
-    return _round_half_up(100 * part / whole) if whole else 0
+    return percent(part, whole) or 0
 
 
 def _buckets(question: SurveyQuestion) -> list[tuple[object, str]]:
@@ -284,26 +299,9 @@ def survey_results(*, survey: Survey) -> SurveyResults:
         ]
         mean = None
         if question.kind != QuestionKind.YES_NO and answered:
-            mean = _round_half_up(sum(v * n for v, n in by_value.items()) / answered, 1)
+            mean = round_half_up(sum(v * n for v, n in by_value.items()) / answered, 1)
         results.append(QuestionResult(question, answered, buckets, mean, []))
     return SurveyResults(sum(side_counts.values()), side_counts, results)
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure for leaders: its value, or None and `fewer_than_minimum` when too few people are behind it."""
-
-    value: float | int | None
-    fewer_than_minimum: bool = False
-
-    @classmethod
-    def of(cls, n: int, compute) -> "Figure":
-        if n < SURVEY_MIN_RESPONDENTS:
-            return cls(None, True)
-        return cls(compute())
-
-
-SUPPRESSED = Figure(None, True)
 
 
 @dataclass(frozen=True)
@@ -312,10 +310,6 @@ class AggregateFigures:
     satisfaction_mean: Figure  # 1-5, one decimal
     learned_pct: Figure  # % answering yes to "I use something I learned"
     nps: Figure  # % promoters (9-10) minus % detractors (0-6), -100..100
-
-    @classmethod
-    def suppressed(cls) -> "AggregateFigures":
-        return cls(SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED)
 
 
 @dataclass(frozen=True)
@@ -339,10 +333,10 @@ _AGGREGATE_FIELDS = (
 
 def _figures(row: dict) -> AggregateFigures:
     return AggregateFigures(
-        respondents=Figure.of(row["respondents"], lambda: row["respondents"]),
-        satisfaction_mean=Figure.of(row["sat_n"], lambda: _round_half_up(row["sat_sum"] / row["sat_n"], 1)),
-        learned_pct=Figure.of(row["learned_n"], lambda: _pct(row["learned_yes"], row["learned_n"])),
-        nps=Figure.of(
+        respondents=figure(row["respondents"], row["respondents"]),
+        satisfaction_mean=figure(row["sat_n"], lambda: mean(row["sat_sum"], row["sat_n"])),
+        learned_pct=figure(row["learned_n"], lambda: _pct(row["learned_yes"], row["learned_n"])),
+        nps=figure(
             row["rec_n"], lambda: _pct(row["promoters"], row["rec_n"]) - _pct(row["detractors"], row["rec_n"])
         ),
     )
@@ -380,13 +374,118 @@ def survey_aggregates(*, survey: Survey) -> SurveyAggregates:
         per_side[row["side"]] = {field: row[field] for field in _AGGREGATE_FIELDS}
     overall = {field: sum(side[field] for side in per_side.values()) for field in _AGGREGATE_FIELDS}
 
-    def enough_or_none(side: str) -> bool:
-        n = per_side[side]["respondents"]
-        return n == 0 or n >= SURVEY_MIN_RESPONDENTS
+    totals = _figures(overall)
+    sides = {side: _figures(per_side[side]) for side in Side.values}
+    # Each figure through the small-group rule: a side hidden for few answers never comes back as the
+    # overall figure minus the other side.
+    by_side: dict[str, dict] = {side: {} for side in Side.values}
+    for name in AggregateFigures.__dataclass_fields__:
+        parts = breakdown(getattr(totals, name), {side: getattr(sides[side], name) for side in Side.values})
+        for side, shown in parts.items():
+            by_side[side][name] = shown
+    return SurveyAggregates(
+        overall=totals, by_side={side: AggregateFigures(**f) for side, f in by_side.items()}
+    )
 
-    by_side = {}
-    for side in Side.values:
-        others_safe = all(enough_or_none(other) for other in Side.values if other != side)
-        shown = per_side[side]["respondents"] >= SURVEY_MIN_RESPONDENTS and others_safe
-        by_side[side] = _figures(per_side[side]) if shown else AggregateFigures.suppressed()
-    return SurveyAggregates(overall=_figures(overall), by_side=by_side)
+
+# --- For the dashboards' rollups: plain values, never a name -----------------------------------------------
+
+
+def enrollments_for_funnel() -> list[dict]:
+    """Every enrollment: its program, person (with today's department and location), role and status."""
+    return list(
+        Enrollment.objects.values(
+            "pk",
+            "program_id",
+            "person_id",
+            "role",
+            "status",
+            department=F("person__department"),
+            location=F("person__location"),
+        ).order_by()
+    )
+
+
+def invitations_for_funnel() -> list[dict]:
+    return list(
+        ProgramInvitation.objects.values(
+            "program_id", "person_id", department=F("person__department"), location=F("person__location")
+        ).order_by()
+    )
+
+
+def participant_person_ids() -> QuerySet:
+    """People approved in any program, ever: the comparison group of the dashboards' results is everyone
+    else."""
+    return Enrollment.objects.filter(status=Status.APPROVED).values("person_id")
+
+
+def latest_closed_survey_answers(*, today: date | None = None) -> list[dict]:
+    """For each program, the answers to the standard questions of its latest survey that has closed, one
+    row per response: its side and its person's department and location. One query."""
+    today = today or timezone.localdate()
+    latest = (
+        Survey.objects.filter(program=OuterRef("survey__program"), closes_on__lt=today)
+        .order_by("-closes_on", "-pk")
+        .values("pk")[:1]
+    )
+    standard = Q(answers__question__is_standard=True)
+    kind = "answers__question__kind"
+    return list(
+        SurveyResponse.objects.filter(survey__closes_on__lt=today, survey=Subquery(latest))
+        .values(
+            "person_id",
+            "side",
+            program_id=F("survey__program_id"),
+            department=F("person__department"),
+            location=F("person__location"),
+        )
+        .annotate(
+            satisfaction=Max("answers__value_int", filter=standard & Q(**{kind: QuestionKind.RATING_1_5})),
+            learned=Count(
+                "answers", filter=standard & Q(**{kind: QuestionKind.YES_NO}, answers__value_bool=True)
+            ),
+            learned_answered=Count(
+                "answers",
+                filter=standard & Q(**{kind: QuestionKind.YES_NO}, answers__value_bool__isnull=False),
+            ),
+            recommend=Max("answers__value_int", filter=standard & Q(**{kind: QuestionKind.SCALE_0_10})),
+        )
+        .order_by()
+    )
+
+
+def participant_counts(*, selections: list[tuple[list[int] | None, str, str]]) -> list[int]:
+    """How many people took part (an approved enrollment) in each selection of (programs, department,
+    location); None programs means all, "" means any. One query for all of them."""
+    counts = {}
+    for index, (program_ids, department, location) in enumerate(selections):
+        condition = Q(status=Status.APPROVED)
+        if program_ids is not None:
+            condition &= Q(program_id__in=program_ids)
+        if department:
+            condition &= Q(person__department=department)
+        if location:
+            condition &= Q(person__location=location)
+        counts[f"n{index}"] = Count("person", distinct=True, filter=condition)
+    row = Enrollment.objects.aggregate(**counts) if counts else {}
+    return [row[f"n{index}"] for index in range(len(selections))]
+
+
+def programs_for_dashboards() -> list[Program]:
+    """Programs past their draft, newest first: what the dashboards can show."""
+    return list(
+        Program.objects.exclude(state=Program.State.DRAFT)
+        .only(
+            "pk",
+            "name",
+            "family",
+            "state",
+            "starts_on",
+            "ends_on",
+            "target_checkin_adherence_pct",
+            "target_goal_completion_pct",
+            "target_satisfaction",
+        )
+        .order_by("-starts_on", "name", "pk")
+    )

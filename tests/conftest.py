@@ -13,6 +13,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Django's PBKDF2 takes a good half second per password, by design; the suite makes hundreds of
+    # logins. Tests of what a password protects don't depend on the hash's cost.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     # allauth's rate limits live in the (Redis) cache: each test starts with none spent.
     cache.clear()

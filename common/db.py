@@ -1,0 +1,56 @@
+"""Database expressions that every app may use, written once for each database Twoway runs on."""
+
+from django.db.models import DateField, Func
+
+
+class AddDays(Func):
+    """`date` plus a whole number of `days` (a column or an expression), as a date.
+
+    PostgreSQL adds an integer to a date natively; SQLite (the embedded default) keeps dates as text and
+    uses its date() function. One expression, so a rule built on it means the same on both.
+    """
+
+    output_field = DateField()
+    arity = 2
+
+    def _parts(self, compiler):
+        date_sql, date_params = compiler.compile(self.source_expressions[0])
+        days_sql, days_params = compiler.compile(self.source_expressions[1])
+        return date_sql, days_sql, (*date_params, *days_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        date_sql, days_sql, params = self._parts(compiler)
+        return f"(CAST({date_sql} AS date) + CAST({days_sql} AS integer))", params
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        date_sql, days_sql, params = self._parts(compiler)
+        return f"date({date_sql}, '+' || CAST({days_sql} AS integer) || ' days')", params
+
+
+def insert_rows(model, rows: list[dict], *, batch_size: int = 2000) -> int:
+    """Insert plain rows (column values by field name) into `model`'s table, fast.
+
+    On PostgreSQL with COPY, which takes a hundred thousand rows in a second or two where INSERTs
+    would take tens; elsewhere with bulk_create. Fields left out get their default. Only for tables of
+    the calling app's own models (the conventions: an app writes its own tables only).
+    """
+    from django.db import connection  # noqa: PLC0415
+
+    if not rows:
+        return 0
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
+        return len(rows)
+    from psycopg import sql  # noqa: PLC0415
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    names = [f.attname for f in fields]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.db_table), sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = defaults | row
+            copy.write_row([values[name] for name in names])
+    return len(rows)
