@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Person, User
+from .models import Person, PersonHistory, User
+from .services import directory_history_record
 
 
 @admin.register(User)
@@ -26,3 +27,8 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ["department", "level", "is_active"]
     search_fields = ["full_name", "email", "employee_id"]
     raw_id_fields = ["manager", "user"]
+
+    def save_model(self, request, obj, form, change):
+        # Support staff editing a person is a directory change like any other: it enters the history.
+        super().save_model(request, obj, form, change)
+        directory_history_record(person_ids=[obj.pk], source=PersonHistory.Source.SUPPORT)

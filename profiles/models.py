@@ -130,6 +130,58 @@ class Person(models.Model):
         return self.full_name
 
 
+# What the directory history follows: the facts "promoted" and "left" are read off these.
+HISTORY_FIELDS = ("level", "department", "location", "manager_id", "is_active")
+
+
+class PersonHistory(models.Model):
+    """One stretch of a person's directory record: their level, department, location, manager and whether
+    they work here, from valid_from up to the day before valid_to (still current when valid_to is empty).
+
+    Written by profiles.services.directory_history_record whenever the directory changes (the import, the
+    support admin), so that "promoted" and "left" are facts with dates rather than guesses. Nobody is
+    deleted: a leaver's history ends with a stretch that says they are inactive.
+    """
+
+    class Source(models.TextChoices):
+        START = "start", _("Start of the directory history")
+        IMPORT = "import", _("Directory import")
+        SUPPORT = "support", _("Support admin")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="history")
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("until"), null=True, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"))
+    department = models.CharField(_("department"), max_length=120)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    manager = models.ForeignKey(
+        Person, verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(_("active"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("directory history")
+        verbose_name_plural = _("directory history")
+        ordering = ["person_id", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "valid_from"], name="person_history_one_per_day"),
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(valid_to__isnull=True), name="person_history_one_open"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="person_history_ends_after_start",
+            ),
+        ]
+        # "Who was at level L in department D on day X" reads stretches by their dates.
+        indexes = [models.Index(fields=["valid_from", "valid_to"], name="person_history_dates")]
+
+    def __str__(self):
+        return f"{self.person_id} from {self.valid_from}"
+
+
 class Invitation(models.Model):
     """HR invites a directory Person to sign up. The link carries a random token; only its hash is kept."""
 

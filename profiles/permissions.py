@@ -21,6 +21,19 @@ def hr_admin_required(view):
     return wrapper
 
 
+def leader_required(view):
+    """Leaders and HR admins (the success dashboards); anyone else gets 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_leader or request.user.is_hr_admin):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def person_required(view):
     """Logged-in people with an active directory entry; the entry is passed on as request.person."""
 

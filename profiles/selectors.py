@@ -6,15 +6,17 @@ career level, and nothing here reads or offers anything else.
 
 import hashlib
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Invitation, Person, User
+from .models import Invitation, Person, PersonHistory, User
 
 # A reporting line longer than this is treated as a loop (the data can hold one; the import refuses
 # to create one). It bounds every recursive query below.
@@ -134,6 +136,12 @@ def departments() -> list[str]:
     return list(Person.objects.order_by("department").values_list("department", flat=True).distinct())
 
 
+def locations() -> list[str]:
+    return list(
+        Person.objects.exclude(location="").order_by("location").values_list("location", flat=True).distinct()
+    )
+
+
 def person_get_for_hr(*, pk: int) -> Person:
     """A directory entry with its manager, login and profile; Http404 if there is none."""
     return get_object_or_404(Person.objects.select_related("manager", "user", "profile"), pk=pk)
@@ -233,3 +241,88 @@ def profile_person_get_for_user(*, user: User, pk: int) -> Person:
     if user.is_hr_admin or (person.user_id is not None and person.user_id == user.pk):
         return person
     raise Http404
+
+
+# --- Directory history ----------------------------------------------------------------------------------
+
+
+def _on(day: date) -> Q:
+    """The stretch of history that covers `day`."""
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+
+
+@dataclass(frozen=True)
+class HistoryChange:
+    on: date
+    what: str
+    before: str
+    after: str
+    source: str
+
+
+def person_history_changes(*, person: Person) -> list[HistoryChange]:
+    """What changed in a person's directory record, and when, newest first (two queries)."""
+    stretches = list(person.history.order_by("valid_from"))
+    names = dict(
+        Person.objects.filter(pk__in={s.manager_id for s in stretches if s.manager_id}).values_list(
+            "pk", "full_name"
+        )
+    )
+
+    def shown(field: str, value) -> str:
+        if field == "manager_id":
+            return names.get(value, _("none")) if value else _("none")
+        if field == "is_active":
+            return _("active") if value else _("inactive (left)")
+        return str(value) if value not in ("", None) else "—"
+
+    labels = {
+        "level": _("Level"),
+        "department": _("Department"),
+        "location": _("Location"),
+        "manager_id": _("Manager"),
+        "is_active": _("Status"),
+    }
+    changes = []
+    for before, after in zip(stretches, stretches[1:], strict=False):
+        for field, label in labels.items():
+            if getattr(before, field) != getattr(after, field):
+                changes.append(
+                    HistoryChange(
+                        after.valid_from,
+                        str(label),
+                        shown(field, getattr(before, field)),
+                        shown(field, getattr(after, field)),
+                        after.get_source_display(),
+                    )
+                )
+    return changes[::-1]
+
+
+def history_since(*, person: Person) -> date | None:
+    """The first day of the person's directory history."""
+    return person.history.order_by("valid_from").values_list("valid_from", flat=True).first()
+
+
+def outcomes_by_stratum(*, people: QuerySet[Person], start: date, end: date) -> list[dict]:
+    """Of these people who were active on `start`: how many were in each level, department and location
+    that day, how many were still active on `end` and how many were at a higher level on `end`.
+
+    Read from the directory history, so someone promoted or gone in between is a dated fact, not a
+    guess. One query; people without a history on `start` (they joined later) are not counted.
+    """
+    at_end = PersonHistory.objects.filter(_on(end), person=OuterRef("person")).order_by()
+    return list(
+        PersonHistory.objects.filter(_on(start), is_active=True, person__in=people)
+        .annotate(
+            end_active=Subquery(at_end.values("is_active")[:1]),
+            end_level=Subquery(at_end.values("level")[:1]),
+        )
+        .values("level", "department", "location")
+        .annotate(
+            people=Count("person", distinct=True),
+            retained=Count("person", distinct=True, filter=Q(end_active=True)),
+            promoted=Count("person", distinct=True, filter=Q(end_level__gt=F("level"))),
+        )
+        .order_by("level", "department", "location")
+    )

@@ -1,6 +1,6 @@
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import batched
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from .importing import (
     parse_employee_csv,
     plan_import,
 )
-from .models import Invitation, MeetingFormat, Person, Profile, User
+from .models import HISTORY_FIELDS, Invitation, MeetingFormat, Person, PersonHistory, Profile, User
 from .selectors import invitation_token_hash
 
 
@@ -152,6 +152,59 @@ def _directory_apply(*, plan: ImportPlan, directory: list[DirectoryPerson]) -> N
 
     for pks in batched((person.pk for person in plan.to_deactivate), IMPORT_BATCH_SIZE, strict=False):
         Person.objects.filter(pk__in=pks).update(is_active=False, updated_at=now)
+
+    directory_history_record(
+        person_ids=[person.pk for person in created]
+        + [p.person_id for p in plan.to_update]
+        + [person.pk for person in plan.to_deactivate],
+        source=PersonHistory.Source.IMPORT,
+    )
+
+
+@transaction.atomic
+def directory_history_record(*, person_ids: list[int], source: str, on: date | None = None) -> int:
+    """Bring these people's directory history up to date with their directory entry, as of `on` (today).
+
+    Guarantees: a change of level, department, location, manager or active state closes the current
+    stretch the day before `on` and opens a new one from `on`; a second change on the same day corrects
+    that day's stretch; nothing changes when nothing did (so calling it twice records nothing new);
+    someone without a history gets their first stretch from `on`. A fixed number of queries per thousand
+    people. Returns how many stretches were opened or corrected.
+    """
+    on = on or timezone.localdate()
+    touched = 0
+    for batch in batched(sorted(set(person_ids)), IMPORT_BATCH_SIZE, strict=False):
+        current = {
+            row.person_id: row
+            for row in PersonHistory.objects.select_for_update().filter(
+                person_id__in=batch, valid_to__isnull=True
+            )
+        }
+        opened, closed, corrected = [], [], []
+        for values in Person.objects.filter(pk__in=batch).values("pk", *HISTORY_FIELDS):
+            person_id = values.pop("pk")
+            stretch = current.get(person_id)
+            if stretch is not None and all(getattr(stretch, f) == values[f] for f in HISTORY_FIELDS):
+                continue
+            if stretch is not None and stretch.valid_from > on:
+                raise ValueError(
+                    f"person {person_id}: history already runs from {stretch.valid_from}, after {on}"
+                )
+            if stretch is not None and stretch.valid_from == on:
+                for field_name, value in values.items():
+                    setattr(stretch, field_name, value)
+                stretch.source, stretch.recorded_at = source, timezone.now()
+                corrected.append(stretch)
+                continue
+            if stretch is not None:
+                stretch.valid_to = on
+                closed.append(stretch)
+            opened.append(PersonHistory(person_id=person_id, valid_from=on, source=source, **values))
+        PersonHistory.objects.bulk_update(closed, ["valid_to"])
+        PersonHistory.objects.bulk_update(corrected, [*HISTORY_FIELDS, "source", "recorded_at"])
+        PersonHistory.objects.bulk_create(opened)
+        touched += len(opened) + len(corrected)
+    return touched
 
 
 def _person_values(planned: PlannedPerson) -> dict:

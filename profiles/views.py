@@ -95,6 +95,8 @@ def person_detail(request, pk):
             "can_invite": person.is_active and person.user_id is None,
             "roles_form": roles_form,
             "profile": getattr(person, "profile", None),
+            "history": selectors.person_history_changes(person=person),
+            "history_since": selectors.history_since(person=person),
         },
     )
 
