@@ -4,6 +4,8 @@
 - Winter pilot: in its matching state, approved people ready for HR to run matching.
 - Autumn 2026 cohort: started in September; the pairings demo matches and runs it.
 - Autumn 2027 cohort: a draft, duplicated from the spring one.
+- Spring 2026 cohort: the cohort before, closed a month ago, with its closing survey answered: the
+  leaders' dashboard has a finished program to show.
 """
 
 import random
@@ -20,6 +22,16 @@ SPRING = "Reverse mentoring · Spring 2027 cohort"
 NEXT = "Reverse mentoring · Autumn 2027 cohort"
 WINTER = "Tech immersion for leaders · Winter pilot"
 AUTUMN = "Reverse mentoring · Autumn 2026 cohort"
+PAST = "Reverse mentoring · Spring 2026 cohort"
+FAMILIES = {
+    SPRING: "Reverse mentoring",
+    NEXT: "Reverse mentoring",
+    AUTUMN: "Reverse mentoring",
+    PAST: "Reverse mentoring",
+    WINTER: "Tech immersion for leaders",
+}
+PAST_STARTED_DAYS_AGO = 240
+PAST_ENDED_DAYS_AGO = 30
 DEMO_MENTORS = ["mentor@example.com", "mentor2@example.com"]
 DEMO_MENTEES = ["mentee@example.com", "mentee2@example.com"]
 EXTRA_TOPICS = [
@@ -88,13 +100,70 @@ def seed_programs(*, hr: User) -> list[Program]:
         seed=13,
         then=[Program.State.MATCHING],
     )
+    # The cohort before: it ran from eight months ago until a month ago. It is created in its matching
+    # state with an end a week ahead, so that its closing survey is open while the demo answers it, and is
+    # closed afterwards (close_past_cohort).
+    past = _ensure_program(
+        hr,
+        PAST,
+        starts_in_days=-PAST_STARTED_DAYS_AGO,
+        runs_days=PAST_STARTED_DAYS_AGO + 7,
+        mentors=juniors[1::6][:18],
+        mentees=seniors[:16],
+        undecided=0,
+        seed=17,
+        then=[Program.State.MATCHING],
+    )
     if not Program.objects.filter(name=NEXT).exists():
         copy = services.program_duplicate(program=spring, actor=hr)
         Program.objects.filter(pk=copy.pk).update(name=NEXT)
-    return [spring, winter, autumn]
+    for name, family in FAMILIES.items():
+        Program.objects.filter(name=name, family="").update(family=family)
+    # Everyone with a login who hasn't enrolled in the spring cohort yet is invited to.
+    if services.enrollment_window_open(spring):
+        services.program_invite(program=spring, actor=hr)
+    return [past, spring, winter, autumn]
 
 
-def _ensure_program(hr, name, *, starts_in_days, mentors, mentees, undecided, seed, then=()) -> Program:
+def answer_past_closing_survey(*, respondents: list[Person]) -> None:
+    """Most of the past cohort answered its closing survey (through the service, while it is open)."""
+    program = Program.objects.get(name=PAST)
+    survey = program.surveys.filter(kind="closing").first()
+    if survey is None or survey.responses.exists():
+        return
+    rng = random.Random(29)  # noqa: S311 - demo data
+    questions = {q.kind: q for q in survey.questions.all()}
+    for person in respondents:
+        happy = rng.random() < 0.8
+        answers = {
+            questions["rating_1_5"].pk: rng.choice([4, 5, 5]) if happy else rng.choice([2, 3]),
+            questions["yes_no"].pk: happy or rng.random() < 0.3,
+            questions["scale_0_10"].pk: rng.choice([8, 9, 10, 10]) if happy else rng.choice([4, 6, 7]),
+        }
+        services.survey_respond(survey=survey, person=person, answers=answers)
+
+
+def close_past_cohort() -> Program:
+    """The past cohort ended a month ago, its closing survey closed since: HR moves it to closed."""
+    program = Program.objects.get(name=PAST)
+    if program.state != Program.State.RUNNING:
+        return program
+    today = timezone.localdate()
+    program = services.program_update(
+        program=program, data={"ends_on": today - timedelta(days=PAST_ENDED_DAYS_AGO)}
+    )
+    # Its surveys ran on its real dates (they were answered while open, then the demo moved them back).
+    for survey in program.surveys.all():
+        length = survey.closes_on - survey.opens_on
+        closes = today - timedelta(days=PAST_ENDED_DAYS_AGO - 14) if survey.kind == "closing" else None
+        if closes is not None:
+            program.surveys.filter(pk=survey.pk).update(opens_on=closes - length, closes_on=closes)
+    return services.program_transition(program=program, to_state=Program.State.CLOSED)
+
+
+def _ensure_program(
+    hr, name, *, starts_in_days, mentors, mentees, undecided, seed, then=(), runs_days=180
+) -> Program:
     """Create the program once: open it, enroll people by their own answers, decide, then move it on.
 
     The enrollment window is open while people enroll (the service refuses anything else); a program
@@ -123,7 +192,7 @@ def _ensure_program(hr, name, *, starts_in_days, mentors, mentees, undecided, se
             program=program,
             data={
                 "starts_on": start,
-                "ends_on": start + timedelta(days=180),
+                "ends_on": start + timedelta(days=runs_days),
                 "enrollment_opens_on": start - timedelta(days=30),
                 "enrollment_closes_on": start - timedelta(days=7),
             },

@@ -3,6 +3,8 @@ from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from profiles.models import LEVEL_MAX, LEVEL_MIN
+
 from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, SurveyQuestion, Theme
 from .services import (
     EDITABLE_FIELDS,
@@ -13,7 +15,7 @@ from .services import (
 )
 
 PROGRAM_SECTIONS = [
-    (_("Purpose"), ["name", "description", "objectives", "mentee_hopes", "mentor_offers"]),
+    (_("Purpose"), ["name", "family", "description", "objectives", "mentee_hopes", "mentor_offers"]),
     (
         _("Dates and cadence"),
         [
@@ -216,6 +218,39 @@ class DecisionForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ProgramInviteForm(forms.Form):
+    """Who HR invites to enroll: everyone with a login, or one department and a range of levels."""
+
+    department = forms.ChoiceField(
+        label=_("Department"), required=False, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    min_level = forms.IntegerField(
+        label=_("From level"),
+        required=False,
+        min_value=LEVEL_MIN,
+        max_value=LEVEL_MAX,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
+    max_level = forms.IntegerField(
+        label=_("To level"),
+        required=False,
+        min_value=LEVEL_MIN,
+        max_value=LEVEL_MAX,
+        widget=forms.NumberInput(attrs={"class": "form-control"}),
+    )
+
+    def __init__(self, *args, departments: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [("", _("Every department"))] + [(d, d) for d in departments]
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_level"), cleaned.get("max_level")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_level", _("The highest level must be at least the lowest."))
+        return cleaned
 
 
 # --- Surveys --------------------------------------------------------------------------------------

@@ -27,6 +27,15 @@ class Program(models.Model):
         CLOSED = "closed", _("Closed")
 
     name = models.CharField(_("name"), max_length=200)
+    family = models.CharField(
+        _("program family"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            'Cohorts of the same program share this name (for example "Reverse mentoring"), so that the '
+            "dashboards can combine and compare them. Empty: the program stands on its own."
+        ),
+    )
     description = models.TextField(_("description"), help_text=_("Why this program exists, in a few lines."))
     objectives = models.TextField(_("objectives"), blank=True)
     mentee_hopes = models.TextField(
@@ -137,6 +146,31 @@ class Program(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def family_name(self) -> str:
+        """The family the dashboards file this cohort under: its own name when it has none."""
+        return self.family or self.name
+
+
+class ProgramInvitation(models.Model):
+    """HR invited a person to enroll in a program: the top of the dashboards' enrollment funnel.
+
+    The message itself is a row of the notification outbox, planned from this row on the next tick.
+    """
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="invitations")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="program_invitations")
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    audience = models.CharField(_("who was invited"), max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("program invitation")
+        constraints = [models.UniqueConstraint(fields=["program", "person"], name="program_invitation_once")]
+
+    def __str__(self):
+        return f"{self.person_id} invited to {self.program_id}"
 
 
 class Theme(models.Model):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("manage/<int:pk>/state/", views.program_transition, name="transition"),
     path("manage/<int:pk>/duplicate/", views.program_duplicate, name="duplicate"),
     path("manage/<int:pk>/archive/", views.program_archive, name="archive"),
+    path("manage/<int:pk>/invite/", views.program_invite, name="invite"),
     path("manage/<int:pk>/themes/new/", views.theme_edit, name="theme_add"),
     path("manage/<int:pk>/themes/<int:theme_pk>/", views.theme_edit, name="theme_edit"),
     path("manage/<int:pk>/themes/<int:theme_pk>/delete/", views.theme_delete, name="theme_delete"),

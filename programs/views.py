@@ -6,9 +6,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from mentoring.view_helpers import flash_error, form_errors
+from profiles import selectors as profile_selectors
 from profiles.permissions import hr_admin_required, person_required
 
 from . import selectors, services
@@ -17,6 +19,7 @@ from .forms import (
     DecisionForm,
     EnrollmentForm,
     ProgramForm,
+    ProgramInviteForm,
     SurveyQuestionForm,
     SurveyResponseForm,
     ThemeForm,
@@ -64,8 +67,40 @@ def program_detail(request, pk):
             "themes": program.themes.all(),
             "acknowledgements": program.acknowledgements.all(),
             "editable": bool(services.editable_fields(program)),
+            "can_invite": services.enrollment_window_open(program),
+            "invite_form": ProgramInviteForm(departments=profile_selectors.departments()),
+            "invited": selectors.program_invitation_count(program=program),
         },
     )
+
+
+@hr_admin_required
+@require_POST
+def program_invite(request, pk):
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    form = ProgramInviteForm(request.POST, departments=profile_selectors.departments())
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("programs:detail", pk=program.pk)
+    try:
+        count = services.program_invite(program=program, actor=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s person invited. They get an email within a few minutes.",
+                "%(n)s people invited. They get an email within a few minutes.",
+                count,
+            )
+            % {"n": count}
+            if count
+            else _("Nobody new to invite: everyone who matches is already invited or enrolled."),
+        )
+    return redirect("programs:detail", pk=program.pk)
 
 
 @hr_admin_required

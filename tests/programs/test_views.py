@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from profiles.models import Person
-from programs.models import Enrollment, Program
+from programs.models import Enrollment, Program, ProgramInvitation
 from tests.factories import EnrollmentFactory, ProgramFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,7 @@ def _hr_urls(program, enrollment):
         ("post", reverse("programs:acknowledgement_delete", args=[program.pk, ack.pk])),
         ("get", reverse("programs:enrollments", args=[program.pk])),
         ("post", reverse("programs:decide", args=[program.pk, enrollment.pk])),
+        ("post", reverse("programs:invite", args=[program.pk])),
     ]
 
 
@@ -57,6 +58,7 @@ def test_hr_pages_are_for_hr_admins_only(client, request, persona, program, ment
         mentor_enrollment.refresh_from_db()
         assert mentor_enrollment.status == "pending"
         assert Program.objects.count() == 1
+        assert not ProgramInvitation.objects.exists()
 
 
 def test_anonymous_visitors_go_to_login(client, program, mentor_enrollment):
@@ -227,3 +229,62 @@ def test_list_query_counts_do_not_grow_with_rows(client, hr_admin, program, view
     for i in range(5):
         ProgramFactory(actor=hr_admin, name=f"Other {i}")
     assert _count_queries(client, url) == small
+
+
+# --- Invitations to enroll ---------------------------------------------------------------------------
+
+
+def test_hr_invites_a_department_and_its_levels_once(
+    client, hr_admin, program, mentor, mentee, other_participant
+):
+    client.force_login(hr_admin)
+    url = reverse("programs:invite", args=[program.pk])
+    # mentor: Marketing level 2; mentee: Finance level 8; other participant: Engineering level 1.
+    response = client.post(url, {"department": "Marketing", "min_level": "1", "max_level": "3"}, follow=True)
+    assert "1 person invited" in response.content.decode()
+    assert list(ProgramInvitation.objects.values_list("person__email", "audience")) == [
+        (mentor.email, "Marketing, levels 1 to 3")
+    ]
+    again = client.post(url, {"department": "Marketing"}, follow=True).content.decode()
+    assert "Nobody new to invite" in again and ProgramInvitation.objects.count() == 1
+
+
+def test_an_invitation_refuses_levels_the_wrong_way_round_and_changes_nothing(client, hr_admin, program):
+    client.force_login(hr_admin)
+    response = client.post(
+        reverse("programs:invite", args=[program.pk]), {"min_level": "5", "max_level": "2"}, follow=True
+    )
+    assert "The highest level must be at least the lowest." in response.content.decode()
+    assert not ProgramInvitation.objects.exists()
+
+
+def test_nobody_already_enrolled_or_gone_is_invited(hr_admin, program, mentor, mentee, mentor_enrollment):
+    from programs import services
+
+    Person.objects.filter(pk=mentee.person.pk).update(is_active=False)
+    assert services.program_invite(program=program, actor=hr_admin) == 1  # hr_admin only: not enrolled
+    assert not ProgramInvitation.objects.filter(person__in=[mentor.person, mentee.person]).exists()
+
+
+def test_invitations_go_out_only_while_enrollment_is_open(hr_admin):
+    from django.core.exceptions import ValidationError
+
+    from programs import services
+
+    draft = ProgramFactory(actor=hr_admin, state="draft")
+    with pytest.raises(ValidationError, match="enrollment window is open"):
+        services.program_invite(program=draft, actor=hr_admin)
+
+
+def test_each_invitation_is_one_message_of_the_outbox(hr_admin, program, mentor):
+    from checkins.models import Notification
+    from checkins.services import notifications_plan
+    from programs import services
+
+    services.program_invite(program=program, actor=hr_admin, department="Marketing")
+    notifications_plan()
+    notifications_plan()
+    message = Notification.objects.get(kind=Notification.Kind.PROGRAM_INVITATION)
+    assert message.recipient == mentor.person
+    assert message.link == reverse("programs:enroll", args=[program.pk])
+    assert "voluntary" in message.body and "Marketing" in message.why
