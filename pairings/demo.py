@@ -1,4 +1,5 @@
-"""Demo pairs: the autumn cohort is matched, published, accepted and agreed, through the services."""
+"""Demo pairs: the autumn and the past spring cohorts are matched, published, accepted and agreed, through
+the services; the past cohort's pairs are completed once HR has closed it."""
 
 from datetime import datetime, time, timedelta
 
@@ -6,7 +7,7 @@ from django.utils import timezone
 
 from profiles.models import User
 from programs import services as program_services
-from programs.demo import AUTUMN
+from programs.demo import AUTUMN, PAST
 from programs.models import Enrollment, Program
 
 from . import services
@@ -28,11 +29,27 @@ GOALS = {
 }
 
 
-def seed_pairings(*, hr: User) -> Program:
-    program = Program.objects.get(name=AUTUMN)
+def seed_pairings(*, hr: User) -> list[Program]:
+    return [_run_cohort(hr=hr, name=PAST), _run_cohort(hr=hr, name=AUTUMN)]
+
+
+def complete_past_cohort() -> None:
+    """Once HR closed the past cohort, its pairs are completed (as the tick does), on its last day."""
+    program = Program.objects.get(name=PAST)
+    if program.state != Program.State.CLOSED:
+        return
+    services.pairings_complete_closed_programs()
+    ended = timezone.make_aware(datetime.combine(program.ends_on, time(17)))
+    Pairing.objects.filter(program=program, status=Pairing.Status.COMPLETED).exclude(ended_at=ended).update(
+        ended_at=ended
+    )
+
+
+def _run_cohort(*, hr: User, name: str) -> Program:
+    program = Program.objects.get(name=name)
     if program.state != Program.State.MATCHING:
         return program  # done on an earlier run: seeding is idempotent
-    for mentor_email, mentee_email in DEMO_PAIRS:
+    for mentor_email, mentee_email in DEMO_PAIRS if name == AUTUMN else ():
         PairRule.objects.get_or_create(
             program=program,
             mentor=Enrollment.objects.get(program=program, person__email=mentor_email),

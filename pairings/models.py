@@ -1,8 +1,12 @@
+from datetime import date
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.db import AddDays
 from profiles.models import MeetingFormat, User
 from programs.models import Enrollment, Program
 
@@ -209,6 +213,37 @@ class Pairing(models.Model):
     def cadence_days(self) -> int:
         agreement = getattr(self, "agreement", None)
         return agreement.cadence_days if agreement else self.program.cadence_days
+
+
+# --- The pair's rhythm: one definition each of "cadence", "next due", "late" and "on cadence" ---------------
+# Written as database expressions, so that the stored columns (pairing_set_rhythm), pair health, the
+# reminders and the dashboards' history (a pair's rhythm as it stood at the end of a past week) all ask
+# the same question of the same rule.
+
+
+def cadence_expression(prefix: str = "") -> models.Expression:
+    """Days between check-ins: the pair's agreement, else its program's default."""
+    return Coalesce(models.F(f"{prefix}agreement__cadence_days"), models.F(f"{prefix}program__cadence_days"))
+
+
+def next_due_expression(base, cadence) -> models.Expression:
+    """The next check-in is due one cadence after the last one (or after the pair became active)."""
+    return AddDays(base, cadence)
+
+
+def late_from_expression(next_due, cadence) -> models.Expression:
+    """A pair is late once its check-in is overdue by more than half a cadence: from this day on."""
+    return AddDays(next_due, cadence / 2 + 1)
+
+
+def late_q(day: date, late_from: str = "late_from") -> models.Q:
+    """Pairs late on `day`, by their late-from day (the stored column, or an annotation of that name)."""
+    return models.Q(**{f"{late_from}__lte": day})
+
+
+def on_cadence_q(day: date, late_from: str = "late_from") -> models.Q:
+    """Live pairs that are not late on `day`: the dashboards' check-in adherence counts these."""
+    return models.Q(**{f"{late_from}__isnull": True}) | models.Q(**{f"{late_from}__gt": day})
 
 
 class Agreement(models.Model):

@@ -1,7 +1,10 @@
 """Reads for matching and pairings, and the fetch-and-authorise helpers every view uses."""
 
+from datetime import date
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -9,7 +12,19 @@ from profiles.models import Person, User
 from programs.models import Enrollment, Program
 
 from . import matching
-from .models import MatchingSettings, MatchRun, MentorRequest, Pairing, PairRule, Side
+from .models import (
+    Goal,
+    MatchingSettings,
+    MatchRun,
+    MentorRequest,
+    Pairing,
+    PairRule,
+    Side,
+    cadence_expression,
+    late_from_expression,
+    next_due_expression,
+    on_cadence_q,
+)
 
 
 def matching_settings_for(*, program: Program) -> MatchingSettings:
@@ -231,3 +246,74 @@ def mentee_choice_prompts(*, person: Person) -> dict:
 
 def conflict_count() -> int:
     return Pairing.objects.filter(status__in=Pairing.LIVE, conflict_flagged_at__isnull=False).count()
+
+
+# --- For the dashboards' rollups: what each pair did, as plain values (never a name) ---------------------
+
+
+def participations() -> list[dict]:
+    """Every pairing that was published, with both people's ids and the department and location of each
+    (today's), its status and the days it began and ended. One query."""
+    return list(
+        Pairing.objects.annotate(
+            activated_on=TruncDate("activated_at"),
+            ended_on=TruncDate("ended_at"),
+        ).values(
+            "pk",
+            "program_id",
+            "status",
+            "mentor_id",
+            "mentee_id",
+            "activated_on",
+            "ended_on",
+            mentor_person=F("mentor__person_id"),
+            mentee_person=F("mentee__person_id"),
+            mentor_department=F("mentor__person__department"),
+            mentor_location=F("mentor__person__location"),
+            mentee_department=F("mentee__person__department"),
+            mentee_location=F("mentee__person__location"),
+        )
+    )
+
+
+def live_and_on_cadence_on(*, day: date, last_checkin_on) -> tuple[set[int], set[int]]:
+    """The pairings live at the end of `day` (begun on or before it, not ended by then), and those of
+    them on cadence that day: their rhythm as it stood then, by the one definition of next due, late and
+    on cadence (models.next_due_expression, late_from_expression, on_cadence_q). `last_checkin_on` is
+    an expression for each pairing's last check-in up to `day` (the check-ins app's own subquery)."""
+    cadence = cadence_expression()
+    live = (
+        Pairing.objects.filter(activated_at__isnull=False)
+        .annotate(activated_on=TruncDate("activated_at"), ended_on=TruncDate("ended_at"))
+        # (An annotation's NULL is not excluded the way a column's is: say "not ended" in full.)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day), activated_on__lte=day)
+        .annotate(base=Coalesce(last_checkin_on, "activated_on"))
+        .annotate(late_then=late_from_expression(next_due_expression("base", cadence), cadence))
+        .annotate(
+            on=Case(
+                When(on_cadence_q(day, "late_then"), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values_list("pk", "on")
+    )
+    pairs, on_cadence = set(), set()
+    for pk, on in live:
+        pairs.add(pk)
+        if on:
+            on_cadence.add(pk)
+    return pairs, on_cadence
+
+
+def goal_counts() -> list[dict]:
+    """Goals per pairing and owner side: set, done and dropped. One query."""
+    return list(
+        Goal.objects.values("pairing_id", "owner_side")
+        .annotate(
+            goals_set=Count("pk"),
+            goals_done=Count("pk", filter=Q(status=Goal.Status.DONE)),
+            goals_dropped=Count("pk", filter=Q(status=Goal.Status.DROPPED)),
+        )
+        .order_by()
+    )

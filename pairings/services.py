@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import DateField, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,9 @@ from .models import (
     Proposal,
     Side,
     Unmatched,
+    cadence_expression,
+    late_from_expression,
+    next_due_expression,
 )
 
 RunStatus = MatchRun.Status
@@ -339,27 +343,39 @@ def pairing_accept(*, pairing: Pairing, person: Person) -> Pairing:
     if pairing.mentor_accepted_at and pairing.mentee_accepted_at:
         _activate(pairing)
     pairing.save()
+    if pairing.status == Pairing.Status.ACTIVE:
+        pairing_set_rhythm(pairing=pairing, last_checkin_on=None, rating_trend=0)
     return pairing
 
 
 def _activate(pairing: Pairing) -> None:
+    """Both said yes: the pairing is active (saved by the caller), its agreement ready to fill."""
     pairing.status = Pairing.Status.ACTIVE
     pairing.activated_at = timezone.now()
-    cadence = pairing.program.cadence_days
-    pairing.next_checkin_due = timezone.localdate() + timedelta(days=cadence)
-    pairing.late_from = pairing.next_checkin_due + timedelta(days=cadence // 2 + 1)
     Agreement.objects.get_or_create(pairing=pairing, defaults={"cadence_days": pairing.program.cadence_days})
 
 
 def pairing_set_rhythm(*, pairing: Pairing, last_checkin_on: date | None, rating_trend: int) -> Pairing:
-    """Record the pair's rhythm, as the check-in services computed it: last check-in, next due, trend."""
+    """Record the pair's rhythm, as the check-in services computed it: last check-in, next due, trend.
+
+    Next due and late-from come from the one definition of each (models.next_due_expression and
+    models.late_from_expression), in the same statement, from the last check-in or the day it began.
+    """
     base = last_checkin_on or (pairing.activated_at.date() if pairing.activated_at else timezone.localdate())
-    cadence = pairing.cadence_days
-    next_due = base + timedelta(days=cadence)
-    Pairing.objects.filter(pk=pairing.pk).update(
+    cadence = cadence_expression()
+    rows = Pairing.objects.filter(pk=pairing.pk)
+    # The cadence reads the agreement and the program: an UPDATE cannot join, so the new values are
+    # read as a subquery of the same row.
+    rhythm = rows.annotate(
+        due=next_due_expression(Value(base, output_field=DateField()), cadence),
+        late=late_from_expression(
+            next_due_expression(Value(base, output_field=DateField()), cadence), cadence
+        ),
+    )
+    rows.update(
         last_checkin_on=last_checkin_on,
-        next_checkin_due=next_due,
-        late_from=next_due + timedelta(days=cadence // 2 + 1),
+        next_checkin_due=Subquery(rhythm.values("due")[:1]),
+        late_from=Subquery(rhythm.values("late")[:1]),
         rating_trend=rating_trend,
     )
     pairing.refresh_from_db()
@@ -400,6 +416,23 @@ def pairing_end(*, pairing: Pairing, user: User, reason: str) -> Pairing:
     pairing.ended_by = user
     pairing.save()
     return pairing
+
+
+@transaction.atomic
+def pairings_complete_closed_programs() -> int:
+    """The pairs of a closed program are over: an active pairing is completed, one still waiting for
+    answers ends. Run on every tick (and safe to run twice: a conditional update). Returns how many."""
+    closed = Pairing.objects.filter(program__state=Program.State.CLOSED)
+    now = timezone.now()
+    completed = closed.filter(status=Pairing.Status.ACTIVE).update(
+        status=Pairing.Status.COMPLETED, ended_at=now
+    )
+    ended = closed.filter(status=Pairing.Status.AWAITING).update(
+        status=Pairing.Status.ENDED,
+        ended_at=now,
+        closing_reason=_("The program closed before both had answered."),
+    )
+    return completed + ended
 
 
 @transaction.atomic
@@ -645,6 +678,7 @@ def mentor_request_answer(*, request: MentorRequest, person: Person, accept: boo
         )
         _activate(pairing)
         pairing.save()
+        pairing_set_rhythm(pairing=pairing, last_checkin_on=None, rating_trend=0)
     return request
 
 
