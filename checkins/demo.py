@@ -1,6 +1,7 @@
-"""Months of believable history for the demo's running cohort, through the services: check-ins with
-both sides' reflections, goal progress, a planned next meeting, a moved meeting, "you said, we did"
-actions, a concern, and a few pairs that drift (overdue, falling ratings) so pair health has work."""
+"""Months of believable history for the demo's cohorts, through the services: check-ins with both sides'
+reflections, goal progress, planned and moved meetings, "you said, we did" changes (with the theme they
+come from and whether they helped), a concern, and a few pairs that drift (overdue, falling ratings) so
+that pair health has work. The running cohort's history runs to today; the past cohort's to its end."""
 
 import random
 from datetime import datetime, timedelta
@@ -8,10 +9,10 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from pairings.models import Pairing
-from programs.demo import AUTUMN
+from programs.demo import AUTUMN, PAST, PAST_ENDED_DAYS_AGO
 
 from . import services
-from .models import CheckIn
+from .models import Action, CheckIn
 
 LEARNED = {
     "mentor": [
@@ -41,21 +42,45 @@ def _on_a_working_day(moment: datetime) -> datetime:
     return moment
 
 
+CHANGES = [
+    ("tool", "My team drafts its weekly update with an AI assistant", "About 2 hours a week saved", "helped"),
+    ("decision", "A junior colleague now sits on every hiring panel I chair", "", "helped"),
+    ("policy", "Our meetings start with the quietest voices", "More people speak in each meeting", "helped"),
+    (
+        "tool",
+        "We moved the team's updates from email to chat",
+        "Half the email, by the team's count",
+        "helped",
+    ),
+    ("decision", "Our next campaign was tested on short video first", "", "too_early"),
+    ("other", "I told the reverse-mentoring story at the town hall", "", "too_early"),
+    ("policy", "New joiners get a buddy in their first week", "", "helped"),
+    ("tool", "I tried a no-code tool for the quarterly report", "", "no_effect"),
+]
+
+
 def seed_history() -> None:
+    today = timezone.localdate()
+    _seed_cohort(PAST, last_day=today - timedelta(days=PAST_ENDED_DAYS_AGO + 2), seed=23, running=False)
+    _seed_cohort(AUTUMN, last_day=today, seed=21, running=True)
+
+
+def _seed_cohort(name: str, *, last_day, seed: int, running: bool) -> None:
     pairings = list(
-        Pairing.objects.filter(program__name=AUTUMN, status=Pairing.Status.ACTIVE)
+        Pairing.objects.filter(program__name=name, status=Pairing.Status.ACTIVE)
         .select_related("program", "mentor__person", "mentee__person", "agreement")
         .order_by("pk")
     )
     if not pairings or CheckIn.objects.filter(pairing__in=pairings).exists():
         return  # idempotent: history is written once
-    rng = random.Random(21)  # noqa: S311 - demo data
-    today = timezone.localdate()
+    rng = random.Random(seed)  # noqa: S311 - demo data
+    today = last_day
     themes = list(pairings[0].program.themes.all())
     for index, pairing in enumerate(pairings):
         demo = pairing.mentor.person.email.startswith("mentor")
-        drifting = not demo and index % 4 == 1  # stopped meeting a while ago
-        falling = not demo and index % 4 == 2  # ratings going down
+        every = 4 if running else 7  # the past cohort went better: fewer pairs drifted
+        drifting = not demo and index % every == 1  # stopped meeting a while ago
+        falling = not demo and index % every == 2  # ratings going down
         start = pairing.activated_at.date()
         days = list(range(7, (today - start).days, pairing.cadence_days))
         if drifting:
@@ -102,6 +127,9 @@ def seed_history() -> None:
                 services.reflection_add(
                     checkin=checkin, person=second, reflection=_reflection(rng, _second_side, rating)
                 )
+        if not running:
+            _past_changes(pairing, index, rng, themes)
+            continue
         if demo or index % 3 == 0:
             meeting = services.meeting_plan(
                 pairing=pairing,
@@ -140,6 +168,27 @@ def seed_history() -> None:
                 kind="concern",
                 text="Our last two meetings were cut short and I don't feel heard. I'd like advice.",
             )
+
+
+def _past_changes(pairing, index: int, rng, themes) -> None:
+    """What the seniors of the past cohort changed, and whether it helped; most chose to share it."""
+    for number in range(1 + index % 2):
+        kind, title, effect_text, effect = CHANGES[(index + number * 3) % len(CHANGES)]
+        action = services.action_record(
+            pairing=pairing,
+            person=pairing.mentee.person,
+            kind=kind,
+            title=title,
+            measured_effect=effect_text,
+            theme=themes[(index + number) % len(themes)],
+            effect=effect,
+            shareable=rng.random() < 0.7,
+        )
+        # Recorded while the program ran, a few weeks into the pair's work (the demo writes it now).
+        started = pairing.activated_at
+        Action.objects.filter(pk=action.pk).update(
+            created_at=started + timedelta(days=40 + 30 * number + 9 * (index % 5))
+        )
 
 
 def _reflection(rng, side, rating):

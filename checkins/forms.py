@@ -165,15 +165,26 @@ class RescheduleForm(forms.Form):
 
 
 class ActionForm(forms.ModelForm):
+    """What the senior changed: a new one, or one they come back to (say whether it helped)."""
+
+    version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Action
-        fields = ["kind", "title", "description", "measured_effect", "shareable"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = ["kind", "theme", "title", "description", "effect", "measured_effect", "shareable"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "effect": forms.RadioSelect}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, program, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = program.themes.all()
+        self.fields["theme"].empty_label = _("None in particular")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.updated_at
         self.helper = FormHelper()
-        self.helper.add_input(Submit("save", _("Record it")))
+        self.helper.add_input(Submit("save", _("Save") if self.instance.pk else _("Record it")))
+
+    def action_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class ConcernForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.csv_export import csv_response
 from mentoring.view_helpers import form_errors
 from pairings.selectors import pairing_get_for_user
 from profiles.permissions import hr_admin_required
@@ -78,6 +79,56 @@ def pair_health(request):
         "checkins/hr/pair_health.html",
         {"page": page, "rows": rows, "programs": programs, "program_id": program_id},
     )
+
+
+PAIR_HEALTH_CSV_BATCH = 500
+
+
+@hr_admin_required
+def pair_health_csv(request):
+    """Every active pair of pair health (or of one program), at-risk first, as CSV: what HR sees on the
+    page (dates, counts, statuses and names), never what a pair said. Streamed in batches."""
+    programs = Program.objects.only("pk", "name")
+    form = PairHealthFilterForm(request.GET or None, programs=programs)
+    ids = list(selectors.pair_health(user=request.user, program_id=form.program_id()))
+
+    def rows():
+        for start in range(0, len(ids), PAIR_HEALTH_CSV_BATCH):
+            for pairing in selectors.pair_health_details(ids[start : start + PAIR_HEALTH_CSV_BATCH]):
+                yield [
+                    pairing.mentor_name,
+                    pairing.mentee_name,
+                    pairing.program_name,
+                    pairing.activated_at,
+                    pairing.last_checkin_on,
+                    pairing.next_checkin_due,
+                    pairing.overdue_days,
+                    pairing.cadence_days,
+                    pairing.checkin_count,
+                    _trend_word(pairing),
+                    pairing.mentor_cancellations,
+                    pairing.mentee_cancellations,
+                    pairing.open_concerns,
+                    "; ".join(selectors.risk_reasons(pairing)),
+                ]
+
+    header = [
+        _("Mentor"),
+        _("Mentee"),
+        _("Program"),
+        _("Active since"),
+        _("Last check-in"),
+        _("Next due"),
+        _("Days overdue"),
+        _("Cadence (days)"),
+        _("Check-ins"),
+        _("Ratings"),
+        _("Cancelled or moved by the mentor"),
+        _("Cancelled or moved by the mentee"),
+        _("Open concerns"),
+        _("At risk because"),
+    ]
+    return csv_response("twoway-pair-health.csv", header, rows())
 
 
 @hr_admin_required

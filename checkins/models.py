@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pairings.models import Goal, Pairing, Side
 from profiles.models import MeetingFormat, Person, User
-from programs.models import Theme
+from programs.models import Program, Theme
 
 
 class Heartbeat(models.Model):
@@ -148,10 +148,30 @@ class Action(models.Model):
         POLICY = "policy", _("A policy or practice")
         OTHER = "other", _("Something else")
 
+    class Effect(models.TextChoices):
+        HELPED = "helped", _("It helped")
+        TOO_EARLY = "too_early", _("Too early to tell")
+        NO_EFFECT = "no_effect", _("It has not helped")
+
     pairing = models.ForeignKey(Pairing, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(_("what changed"), max_length=10, choices=Kind.choices)
+    theme = models.ForeignKey(
+        Theme,
+        verbose_name=_("theme it comes from"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     title = models.CharField(_("in a line"), max_length=200)
     description = models.TextField(_("what you did, and why"), blank=True, max_length=5000)
+    effect = models.CharField(
+        _("did it help?"),
+        max_length=10,
+        choices=Effect.choices,
+        default=Effect.TOO_EARLY,
+        help_text=_("You can come back and change this when you know more."),
+    )
     measured_effect = models.CharField(_("measured effect (optional)"), max_length=300, blank=True)
     shareable = models.BooleanField(
         _("share on the leaders' dashboard"),
@@ -159,9 +179,16 @@ class Action(models.Model):
         help_text=_("Only the line above and its effect are shared, without names."),
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        # The dashboards list the latest changes seniors chose to share.
+        indexes = [
+            models.Index(
+                fields=["-created_at"], condition=models.Q(shareable=True), name="action_shared_latest"
+            )
+        ]
 
     def __str__(self):
         return self.title
@@ -220,6 +247,8 @@ class Notification(models.Model):
         SURVEY = "survey", _("Survey invitation")
         INACTIVITY = "inactivity", _("No check-in for three weeks")
         HR_DIGEST = "hr_digest", _("Weekly digest for HR")
+        PROGRAM_INVITATION = "program_invitation", _("Invitation to enroll in a program")
+        MONTHLY_REPORT = "monthly_report", _("Monthly success report (leaders and HR)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -278,3 +307,124 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.person_id} {self.kind}: {self.email}"
+
+
+# --- Dashboard rollups ------------------------------------------------------------------------------------
+# What the leaders' dashboards read: sums and counts of people, rebuilt as a whole by a Celery task
+# (checkins.dashboard.rollup), so that a page never aggregates raw check-ins. A row is one program (or
+# every program at once: program empty, each person counted once), one period, one side and one
+# department and location of that side's people (empty: all of them). Nothing here names a person.
+
+
+class Grain(models.TextChoices):
+    TOTAL = "total", _("To date")
+    MONTH = "month", _("Month")
+    WEEK = "week", _("Week")
+
+
+class DashboardRollup(models.Model):
+    program = models.ForeignKey(Program, null=True, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    period = models.DateField(
+        null=True, help_text="First day of the week (a Monday) or month; empty for to date"
+    )
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True, help_text="Empty: both sides")
+    # NULL is "every department (location)"; "" would be a real, blank location.
+    department = models.CharField(max_length=120, null=True)  # noqa: DJ001
+    location = models.CharField(max_length=120, null=True)  # noqa: DJ001
+
+    # People of this side in a live pairing during the period (to date: ever)
+    people = models.PositiveIntegerField(default=0)
+    # The enrollment funnel, to date (invited has no side: it is on the both-sides row)
+    invited = models.PositiveIntegerField(default=0)
+    enrolled = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    # Pairs as they stood at the end of the period (to date: now), each pair counted on each side
+    live_end = models.PositiveIntegerField(default=0)
+    on_cadence_end = models.PositiveIntegerField(default=0)
+    at_risk_end = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0, help_text="Pairs that began or ended in the period")
+    # Check-ins held in the period, and this side's ratings of them
+    checkins = models.PositiveIntegerField(default=0)
+    minutes = models.PositiveIntegerField(default=0)
+    people_met = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_n = models.PositiveIntegerField(default=0)
+    raters = models.PositiveIntegerField(default=0)
+    # Meetings cancelled or moved in the period: asked by this side, and by either side
+    cancelled = models.PositiveIntegerField(default=0)
+    moved = models.PositiveIntegerField(default=0)
+    cancellations_all = models.PositiveIntegerField(default=0)
+    # This side's goals, to date
+    goals_set = models.PositiveIntegerField(default=0)
+    goals_done = models.PositiveIntegerField(default=0)
+    goals_dropped = models.PositiveIntegerField(default=0)
+    goal_owners = models.PositiveIntegerField(default=0)
+    # The latest closed survey of each program, to date: this side's respondents
+    respondents = models.PositiveIntegerField(default=0)
+    sat_sum = models.PositiveIntegerField(default=0)
+    sat_n = models.PositiveIntegerField(default=0)
+    learned_yes = models.PositiveIntegerField(default=0)
+    learned_n = models.PositiveIntegerField(default=0)
+    rec_n = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "grain", "department", "location"], name="rollup_lookup")]
+
+    def __str__(self):
+        return f"{self.program_id} {self.grain} {self.period} {self.side}"
+
+
+class ActionRollup(models.Model):
+    """ "You said, we did" counted by theme and effect: the changes seniors recorded, never who."""
+
+    program = models.ForeignKey(Program, null=True, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    period = models.DateField(null=True)
+    # NULL is "every theme (department, location)"; "" is a change with no theme given.
+    theme = models.CharField(max_length=100, null=True)  # noqa: DJ001
+    effect = models.CharField(max_length=10, blank=True, help_text="Empty: every effect")
+    department = models.CharField(max_length=120, null=True)  # noqa: DJ001
+    location = models.CharField(max_length=120, null=True)  # noqa: DJ001
+    actions = models.PositiveIntegerField(default=0)
+    seniors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["program", "grain", "department", "location"], name="action_rollup_lookup")
+        ]
+
+    def __str__(self):
+        return f"{self.program_id} {self.theme}: {self.actions}"
+
+
+class OutcomeRollup(models.Model):
+    """Results: the junior mentors of a program, and a comparison group of people who never took part,
+    by level, department and location on the day the program started: how many were still active and
+    how many at a higher level since (from the directory history)."""
+
+    class Group(models.TextChoices):
+        MENTORS = "mentors", _("Junior mentors")
+        COMPARISON = "comparison", _("Comparison group")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=10, choices=Group.choices)
+    start = models.DateField()
+    end = models.DateField()
+    level = models.PositiveSmallIntegerField()
+    department = models.CharField(max_length=120)
+    location = models.CharField(max_length=120, null=True)  # noqa: DJ001 - NULL: every location
+    people = models.PositiveIntegerField(default=0)
+    retained = models.PositiveIntegerField(default=0)
+    promoted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["program", "group"], name="outcome_rollup_lookup")]
+
+    def __str__(self):
+        return f"{self.program_id} {self.group} L{self.level} {self.department}"

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from pairings.models import Goal, Pairing, Side
+from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
 from pairings.selectors import side_of
 from profiles.models import Person, User
 from programs.models import Enrollment
@@ -76,6 +76,19 @@ def checkin_for_participant(*, user: User, pk: int) -> tuple[CheckIn, Person, st
     if side is None:
         raise Http404
     return checkin, person, side
+
+
+def action_for_senior(*, user: User, pk: int) -> Action:
+    """A "you said, we did" change, for the senior who recorded it; anyone else gets 404."""
+    action = (
+        Action.objects.select_related("pairing__program", "pairing__mentor", "pairing__mentee", "theme")
+        .filter(pk=pk)
+        .first()
+    )
+    person = Person.objects.filter(user=user).first()
+    if action is None or person is None or side_of(action.pairing, person) != Side.MENTEE:
+        raise Http404
+    return action
 
 
 def concern_for_user(*, user: User, pk: int) -> Concern:
@@ -245,15 +258,15 @@ def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
         .values_list("pairing_id", flat=True)
     )
 
-    def flag(**condition):
-        return Case(When(**condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+    def flag(condition: Q):
+        return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
     def among(ids):
-        return flag(pk__in=ids) if ids else Value(0, output_field=IntegerField())
+        return flag(Q(pk__in=ids)) if ids else Value(0, output_field=IntegerField())
 
     return pairings.annotate(
-        is_late=flag(late_from__lte=today),
-        is_falling=flag(rating_trend__lt=0),
+        is_late=flag(late_q(today)),
+        is_falling=flag(Q(rating_trend__lt=0)),
         is_cancelling=among(cancelling),
         has_concern=among(with_concern),
     ).annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
@@ -326,7 +339,7 @@ _PAIR_HEALTH_COLUMNS = {
     "mentor_name": F("mentor__person__full_name"),
     "mentee_name": F("mentee__person__full_name"),
     "program_name": F("program__name"),
-    "cadence_days": Coalesce(F("agreement__cadence_days"), F("program__cadence_days")),
+    "cadence_days": cadence_expression(),
 }
 
 
@@ -353,6 +366,12 @@ def pair_health_details(ids: list[int]) -> list[PairHealth]:
     )
     rows = {row["pk"]: PairHealth(**row) for row in values}
     return [rows[pk] for pk in ids if pk in rows]
+
+
+def at_risk_pairing_ids() -> set[int]:
+    """Active pairings at risk now, by the one definition pair health uses (_risk_flags)."""
+    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
+    return set(_risk_flags(active).filter(risk__gt=0).values_list("pk", flat=True))
 
 
 def digest_figures() -> dict[str, int]:
@@ -443,6 +462,25 @@ def unread_count(*, person: Person) -> int:
     return Notification.objects.filter(
         recipient=person, read_at__isnull=True, due_at__lte=timezone.now()
     ).count()
+
+
+def shared_actions_for(
+    *, program_ids: list[int] | None, department: str = "", location: str = "", limit: int = 20
+) -> list[Action]:
+    """The latest "you said, we did" lines seniors chose to share, for the dashboards: what changed, its
+    program, theme and effect, never who (the senior's department and location only filter)."""
+    actions = Action.objects.filter(shareable=True)
+    if program_ids is not None:
+        actions = actions.filter(pairing__program_id__in=program_ids)
+    if department:
+        actions = actions.filter(pairing__mentee__person__department=department)
+    if location:
+        actions = actions.filter(pairing__mentee__person__location=location)
+    return list(
+        actions.select_related("pairing__program", "theme")
+        .only("title", "effect", "measured_effect", "created_at", "pairing__program__name", "theme__name")
+        .order_by("-created_at", "-pk")[:limit]
+    )
 
 
 def shareable_actions() -> QuerySet[Action]:

@@ -1,6 +1,14 @@
-from celery import shared_task
+from datetime import timedelta
 
-from pairings.services import mentor_requests_expire, pairing_conflicts_recheck
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from pairings.services import (
+    mentor_requests_expire,
+    pairing_conflicts_recheck,
+    pairings_complete_closed_programs,
+)
 
 from .services import heartbeat_record, notifications_plan, notifications_send_due
 
@@ -12,6 +20,32 @@ def tick() -> None:
     # A directory import may have put a pair into one reporting line: flag it for HR.
     pairing_conflicts_recheck()
     mentor_requests_expire()
+    # A program HR closed since the last tick: its pairs are completed, so nobody is reminded any more.
+    pairings_complete_closed_programs()
     # Plan what is due (idempotent rows), then send what is due, each row once.
     notifications_plan()
     notifications_send_due()
+    # The dashboards' figures, when the last build is older than DASHBOARD_REFRESH_MINUTES.
+    if dashboard_due():
+        rebuild_dashboard.delay()
+
+
+def dashboard_due() -> bool:
+    from .dashboard.rollup import DASHBOARD_HEARTBEAT
+    from .selectors import heartbeat_last
+
+    built = heartbeat_last(name=DASHBOARD_HEARTBEAT)
+    return built is None or timezone.now() - built >= timedelta(minutes=settings.DASHBOARD_REFRESH_MINUTES)
+
+
+@shared_task(name="checkins.tasks.rebuild_dashboard")
+def rebuild_dashboard() -> dict:
+    """Rebuild the dashboards' rollups. Safe to run twice at once: the second waits, then rebuilds."""
+    from .dashboard import pages
+    from .dashboard.rollup import DASHBOARD_HEARTBEAT, rollup_rebuild
+    from .selectors import heartbeat_last
+
+    result = rollup_rebuild()
+    # The views leaders open most, rendered now: their first visit after the build is served at once.
+    result["pages_warmed"] = pages.warm(built_at=heartbeat_last(name=DASHBOARD_HEARTBEAT))
+    return result

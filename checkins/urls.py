@@ -17,6 +17,7 @@ urlpatterns = [
     path("checkins/<int:pk>/notes/", views.shared_notes_edit, name="shared_notes"),
     path("pairings/<int:pk>/goals/review/", views.goal_review, name="goal_review"),
     path("pairings/<int:pk>/actions/new/", views.action_new, name="action_new"),
+    path("actions/<int:pk>/", views.action_edit, name="action_edit"),
     path("pairings/<int:pk>/concerns/new/", views.concern_new, name="concern_new"),
     path("concerns/<int:pk>/", views.concern_detail, name="concern"),
     # Notifications: in the app, email choices, and the one-click unsubscribe (no login)
@@ -25,6 +26,7 @@ urlpatterns = [
     path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # HR admins: dates, counts and statuses only
     path("hr/pair-health/", hr_views.pair_health, name="pair_health"),
+    path("hr/pair-health.csv", hr_views.pair_health_csv, name="pair_health_csv"),
     path("hr/concerns/", hr_views.concern_queue, name="concerns"),
     path("hr/concerns/<int:pk>/", hr_views.concern_handle, name="concern_handle"),
     path("hr/operations/", hr_views.operations, name="operations"),

@@ -322,10 +322,10 @@ def action_new(request, pk):
     pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
     if side != Side.MENTEE:
         raise Http404
-    form = ActionForm(request.POST or None)
+    form = ActionForm(request.POST or None, program=pairing.program)
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_record(pairing=pairing, person=person, **form.cleaned_data)
+            services.action_record(pairing=pairing, person=person, **form.action_data())
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -339,6 +339,30 @@ def action_new(request, pk):
         form,
         _("You said, we did"),
         _("What did you change because of your mentor: a decision, a tool, a policy?"),
+    )
+
+
+@person_required
+def action_edit(request, pk):
+    action = selectors.action_for_senior(user=request.user, pk=pk)
+    pairing, person = action.pairing, request.person
+    form = ActionForm(request.POST or None, instance=action, program=pairing.program)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.action_update(
+                action=action, person=person, data=form.action_data(), version=form.cleaned_data["version"]
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("checkins:home")
+    return _form_page(
+        request,
+        pairing,
+        form,
+        _("You said, we did"),
+        _("Did the change help? Say so when you know: leaders count the changes that helped."),
     )
 
 
@@ -391,8 +415,9 @@ def notifications(request):
 
 @person_required
 def preferences(request):
+    shown = services.notification_kinds_for(user=request.user)
     if request.method == "POST":
-        for kind in Notification.Kind.values:
+        for kind in shown:
             services.notification_preference_set(
                 person=request.person, kind=kind, email=request.POST.get(kind) == "on"
             )
@@ -406,8 +431,7 @@ def preferences(request):
     kinds = [
         {"value": value, "label": label, "on": value not in off, "essential": value in services.ESSENTIAL}
         for value, label in Notification.Kind.choices
-        if value not in {Notification.Kind.HR_DIGEST, Notification.Kind.HR_OVERDUE}
-        or request.user.is_hr_admin
+        if value in shown
     ]
     return render(request, "checkins/preferences.html", {"kinds": kinds})
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("pairings/", include("pairings.urls")),
     path("mentoring/", include("checkins.urls")),
     path("people/", include("profiles.urls")),
+    path("dashboards/", include("checkins.dashboard.urls")),
     path("support/", admin.site.urls),
 ]
 

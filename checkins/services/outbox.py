@@ -25,11 +25,12 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from pairings.models import Pairing
 from profiles.models import Person
-from programs.selectors import survey_respondents_due, surveys_open
+from programs.selectors import program_invitations_to_announce, survey_respondents_due, surveys_open
 
 from ..models import Notification, NotificationPreference
 
@@ -48,10 +49,16 @@ INACTIVITY_DAYS = 21
 ACCEPTANCE_GRACE_DAYS = 3
 AGREEMENT_GRACE_DAYS = 7
 DEFAULT_SEND_HOUR = 9
+# Program invitations are planned from rows this recent: a tick that was down for a day still sends them.
+INVITATION_PLAN_WINDOW = timedelta(days=14)
 UNSUBSCRIBE_SALT = "twoway.unsubscribe"
+
+HR_KINDS = {Kind.HR_DIGEST, Kind.HR_OVERDUE}
+LEADER_KINDS = {Kind.MONTHLY_REPORT}
 
 __all__ = [
     "ESSENTIAL",
+    "notification_kinds_for",
     "STALE_CLAIM",
     "local_send_time",
     "notification_mark_read",
@@ -257,6 +264,63 @@ def _hr_plans(
     return plans
 
 
+def _program_invitation_plans(now: datetime) -> list[_Plan]:
+    """One message for each invitation HR sent to enroll in a program (planned once: the unique key)."""
+    plans = []
+    for invitation in program_invitations_to_announce(since=now - INVITATION_PLAN_WINDOW):
+        program = invitation.program
+        plans.append(
+            _Plan(
+                invitation.person,
+                Kind.PROGRAM_INVITATION,
+                f"program:{program.pk}",
+                "invite",
+                _("You are invited to join %(program)s") % {"program": program.name},
+                _(
+                    "Enrollment is open until %(date)s. Juniors mentor seniors, and both sides learn. Taking "
+                    "part is voluntary and not tied to performance reviews, pay or promotion."
+                )
+                % {"date": program.enrollment_closes_on},
+                reverse("programs:enroll", args=[program.pk]),
+                _("HR invited %(audience)s to this program.") % {"audience": invitation.audience or _("you")},
+                program.send_hour,
+            )
+        )
+    return plans
+
+
+def _report_plans(now: datetime) -> list[_Plan]:
+    """The monthly report to every leader and HR admin in the directory, for the month just ended."""
+    from checkins.dashboard.report import report_text, reported_month  # noqa: PLC0415 - reads the rollups
+
+    month = reported_month(now.date())
+    readers = list(
+        Person.objects.filter(is_active=True, user__is_active=True).filter(
+            Q(user__is_leader=True) | Q(user__is_hr_admin=True)
+        )
+    )
+    if not readers:
+        return []
+    body = report_text(month=month)
+    if body is None:
+        return []
+    title = _("Twoway in %(month)s: your monthly report") % {"month": date_format(month, "F Y")}
+    return [
+        _Plan(
+            person,
+            Kind.MONTHLY_REPORT,
+            "report",
+            month.strftime("%Y-%m"),
+            title,
+            body,
+            reverse("dashboards:index"),
+            _("Leaders and HR admins get the dashboard's headline figures once a month."),
+            DEFAULT_SEND_HOUR,
+        )
+        for person in readers
+    ]
+
+
 def notifications_plan(*, now: datetime | None = None) -> int:
     """Insert a row for everything due at `now`. Idempotent: rows that exist are left as they are.
 
@@ -279,6 +343,9 @@ def notifications_plan(*, now: datetime | None = None) -> int:
         and (now.date() - p.next_checkin_due).days > p.cadence_days
     ]
     plans += _survey_plans(now)
+    plans += _program_invitation_plans(now)
+    # Once a month's report has been planned for everyone, there is nothing to add until the next one.
+    plans += _report_plans(now) if _report_due(now) else []
     hr_people = list(Person.objects.filter(user__is_hr_admin=True, user__is_active=True, is_active=True))
     if hr_people:
         plans += _hr_plans(hr_people, late, now, digest_figures())
@@ -314,6 +381,17 @@ def notifications_plan(*, now: datetime | None = None) -> int:
         batch_size=1000,
     )
     return Notification.objects.count() - before
+
+
+def _report_due(now: datetime) -> bool:
+    from checkins.dashboard.report import reported_month  # noqa: PLC0415
+
+    period = reported_month(now.date()).strftime("%Y-%m")
+    readers = Person.objects.filter(is_active=True, user__is_active=True).filter(
+        Q(user__is_leader=True) | Q(user__is_hr_admin=True)
+    )
+    planned = Notification.objects.filter(kind=Kind.MONTHLY_REPORT, subject="report", period=period)
+    return readers.exclude(pk__in=planned.values("recipient_id")).exists()
 
 
 def _monday(day: date) -> date:
@@ -541,6 +619,16 @@ def notification_mark_read(*, person: Person, notification_id: int | None = None
     if notification_id is not None:
         rows = rows.filter(pk=notification_id)
     return rows.update(read_at=timezone.now())
+
+
+def notification_kinds_for(*, user) -> set[str]:
+    """The kinds a person can get, so the kinds they can choose: HR's and leaders' own only to them."""
+    kinds = set(Kind.values)
+    if not user.is_hr_admin:
+        kinds -= HR_KINDS
+    if not (user.is_hr_admin or user.is_leader):
+        kinds -= LEADER_KINDS
+    return kinds
 
 
 def notification_preference_set(*, person: Person, kind: str, email: bool) -> NotificationPreference:

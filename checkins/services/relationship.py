@@ -28,6 +28,7 @@ __all__ = [
     "GoalProgress",
     "ReflectionInput",
     "action_record",
+    "action_update",
     "checkin_log",
     "checkin_update_shared_notes",
     "concern_raise",
@@ -296,6 +297,16 @@ def goal_review(*, pairing: Pairing, person: Person, updates: list[GoalProgress]
 # --- "You said, we did" and concerns -------------------------------------------------------------------
 
 
+def _senior(pairing: Pairing, person: Person) -> None:
+    if _side(pairing, person, active=False) != Side.MENTEE:
+        raise ValidationError(_("The senior of the pair records what they changed."))
+
+
+def _theme_of_program(pairing: Pairing, theme: Theme | None) -> None:
+    if theme is not None and theme.program_id != pairing.program_id:
+        raise ValidationError({"theme": _("Choose a theme of this program.")})
+
+
 @transaction.atomic
 def action_record(
     *,
@@ -306,19 +317,43 @@ def action_record(
     description: str = "",
     measured_effect: str = "",
     shareable: bool = False,
+    theme: Theme | None = None,
+    effect: str = Action.Effect.TOO_EARLY,
 ) -> Action:
-    """The senior records what they changed because of the mentoring; the mentor sees it."""
-    side = _side(pairing, person, active=False)
-    if side != Side.MENTEE:
-        raise ValidationError(_("The senior of the pair records what they changed."))
+    """The senior records what they changed because of the mentoring, and whether it helped; the mentor
+    sees it. Leaders see it counted by theme and effect, and its line only when the senior shares it."""
+    _senior(pairing, person)
+    _theme_of_program(pairing, theme)
     action = Action(
         pairing=pairing,
         kind=kind,
+        theme=theme,
         title=title.strip(),
         description=description.strip(),
+        effect=effect,
         measured_effect=measured_effect.strip(),
         shareable=shareable,
     )
+    action.full_clean(exclude=["pairing"])
+    action.save()
+    return action
+
+
+@transaction.atomic
+def action_update(
+    *,
+    action: Action,
+    person: Person,
+    data: dict,
+    version: datetime | None = None,
+) -> Action:
+    """The senior comes back to a change: whether it helped, its measured effect, whether to share it."""
+    action = Action.objects.select_for_update().select_related("pairing").get(pk=action.pk)
+    _senior(action.pairing, person)
+    _stale(action, version)
+    _theme_of_program(action.pairing, data.get("theme", action.theme))
+    for field, value in data.items():
+        setattr(action, field, value.strip() if isinstance(value, str) and field != "effect" else value)
     action.full_clean(exclude=["pairing"])
     action.save()
     return action

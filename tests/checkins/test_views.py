@@ -90,6 +90,54 @@ def test_action_page_is_for_the_senior_only(client, mentor, mentee, active_pairi
     assert client.get(url).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("mentee", 200),
+        ("mentor", 404),  # the junior sees the change, only its senior updates it
+        ("hr_admin", 404),
+        ("leader", 404),
+        ("other_participant", 404),
+        ("outsider", 403),
+    ],
+)
+def test_a_change_is_updated_by_its_senior_only(client, request, persona, expected, active_pairing, mentee):
+    action = services.action_record(
+        pairing=active_pairing, person=mentee.person, kind="tool", title="Tried chat", effect="too_early"
+    )
+    url = reverse("checkins:action_edit", args=[action.pk])
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(url).status_code == expected
+    response = client.post(
+        url,
+        {
+            "kind": "tool",
+            "title": "Tried chat",
+            "effect": "helped",
+            "measured_effect": "Half the email",
+            "version": action.updated_at.isoformat(),
+        },
+    )
+    assert response.status_code == (302 if expected == 200 else expected)
+    action.refresh_from_db()
+    assert (action.effect, action.measured_effect) == (
+        ("helped", "Half the email") if expected == 200 else ("too_early", "")
+    )
+
+
+def test_a_change_cannot_take_a_theme_of_another_program(active_pairing, mentee):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import ProgramFactory
+
+    elsewhere = ProgramFactory(name="Elsewhere").themes.first()
+    with pytest.raises(ValidationError) as refused:
+        services.action_record(
+            pairing=active_pairing, person=mentee.person, kind="tool", title="x", theme=elsewhere
+        )
+    assert "theme" in refused.value.message_dict
+
+
 def test_private_notes_and_rating_are_the_authors_alone(client, checkin, mentor, mentee):
     url = reverse("checkins:checkin", args=[checkin.pk])
     client.force_login(mentor)
