@@ -105,3 +105,36 @@ def migrate() -> None:
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def logged_in_clients(pages: dict) -> dict:
+    """A Django test client per page, logged in (force_login) as the user the page names."""
+    from django.test import Client
+
+    made = {}
+    for name, (user, _url) in pages.items():
+        made[name] = Client()
+        made[name].force_login(user)
+    return made
+
+
+def time_requests(name: str, fetch, url: str, *, runs: int, warmup: int, before=None) -> list[float]:
+    """Milliseconds of `runs` calls of fetch(url) after `warmup` untimed ones (`before` runs, untimed,
+    ahead of each timed call); prints the median, the p95 and the size of the answer."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        body = fetch(url)
+    timings = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        body = fetch(url)
+        timings.append((time.perf_counter() - started) * 1000)
+    print(
+        f"  {name} ({url}): median {statistics.median(timings):.1f} ms, "
+        f"p95 {percentile(timings, 0.95):.1f} ms, {len(body) / 1024:.0f} KB"
+    )
+    return timings

@@ -146,9 +146,19 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
     from checkins.models import Action, Cancellation, CheckIn, Concern, GoalUpdate, Meeting, Reflection
     from pairings.models import Agreement, Goal, Pairing
     from profiles.demo.company import DEPARTMENTS, FIRST_NAMES, LAST_NAMES, LOCATIONS
-    from profiles.models import Person, Profile, User
-    from programs.models import DEFAULT_THEMES, Acknowledgement, Enrollment, Program, Theme
-    from programs.services import DEFAULT_ACKNOWLEDGEMENTS
+    from profiles.models import Person, PersonHistory, Profile, User
+    from programs.models import (
+        DEFAULT_THEMES,
+        Acknowledgement,
+        Enrollment,
+        Program,
+        Survey,
+        SurveyAnswer,
+        SurveyQuestion,
+        SurveyResponse,
+        Theme,
+    )
+    from programs.services import DEFAULT_ACKNOWLEDGEMENTS, STANDARD_SURVEY_QUESTIONS
 
     rng = random.Random(seed)  # noqa: S311 - bench data, not security
     now = datetime(today.year, today.month, today.day, 12, tzinfo=UTC)
@@ -218,7 +228,13 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
 
     # --- Programs, themes, acknowledgements -----------------------------------------------------------------
     program_table = Table(Program, "name", "description", "state", "cadence_days", "starts_on", "ends_on")
-    program_table.fields += ("enrollment_opens_on", "enrollment_closes_on", "created_by", "created_at")
+    program_table.fields += (
+        "enrollment_opens_on",
+        "enrollment_closes_on",
+        "created_by",
+        "created_at",
+        "family",
+    )
     theme_table = Table(Theme, "program", "name", "discussion_guide", "position")
     ack_table = Table(Acknowledgement, "program", "kind", "title", "text", "position")
     closed, enrolling = programs * 3 // 20, programs // 10
@@ -249,6 +265,7 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
             closes,
             hr_users[i % len(hr_users)] if hr_users else None,
             at(opens - timedelta(days=20)),
+            "Tech immersion for leaders" if i % 4 == 3 else "Reverse mentoring",
         )
         prog = Prog(pk, state, cadence, starts, ends)
         for position, (name, guide) in enumerate(DEFAULT_THEMES):
@@ -490,7 +507,9 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
     goal_table = Table(Goal, "pairing", "owner_side", "title", "description", "target_date", "status")
     goal_table.fields += ("progress", "created_at", "updated_at")
     goal_update_table = Table(GoalUpdate, "goal", "checkin", "side", "progress", "status", "created_at")
-    action_table = Table(Action, "pairing", "kind", "title", "description", "shareable", "created_at")
+    action_table = Table(
+        Action, "pairing", "kind", "title", "description", "shareable", "created_at", "theme", "effect"
+    )
     concern_table = Table(Concern, "pairing", "raised_by", "raised_by_side", "kind", "text", "status")
     concern_table.fields += ("handled_by", "created_at", "updated_at")
     for pair in pair_list:
@@ -534,7 +553,9 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
             for _ in range(rng.randint(1, 3)):
                 kind, title = rng.choice(ACTIONS)
                 day = pair.checkins[rng.randrange(len(pair.checkins))][1]
-                action_table.add(pair.pk, kind, title, "", rng.random() < 0.5, at(day, 19))
+                effect = rng.choices(["helped", "too_early", "no_effect"], [60, 30, 10])[0]
+                theme = rng.choice(pair.program.themes) if rng.random() < 0.9 else None
+                action_table.add(pair.pk, kind, title, "", rng.random() < 0.5, at(day, 19), theme, effect)
         if pair.checkins and rng.random() < 0.06:
             side = rng.choice(("mentor", "mentee"))
             raised_by = pair.mentor if side == "mentor" else pair.mentee
@@ -617,9 +638,87 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
             pair.pk, pair.cadence, pair.meeting_format, "", confirmed, confirmed, confirmed or now
         )
 
+    # --- Directory history: everyone from the day they joined; promotions and leavers since -------------
+    # Juniors who mentored are promoted a little more often and leave a little less, as a program that
+    # works would show; leavers are never people in a pair still running.
+    history_table = Table(
+        PersonHistory, "person", "valid_from", "valid_to", "level", "department", "location", "manager"
+    )
+    history_table.fields += ("is_active", "source", "recorded_at")
+    person_table.fields += ("is_active",)
+    mentored = {pair.mentor.pk for pair in pair_list if pair.activated_at}
+    running = {
+        e.pk
+        for pair in pair_list
+        if pair.status in ("active", "awaiting")
+        for e in (pair.mentor, pair.mentee)
+    }
+    logins = set(user_of)
+    level_at = person_table.fields.index("level")
+    for index, row in enumerate(person_table.rows):
+        pk, level = row[0], row[level_at]
+        employee = staff[index]
+        values = (employee.department, row[person_table.fields.index("location")], employee.manager)
+        start = joined.date()
+        junior = level <= 3
+        promote_rate = (0.18 if pk in mentored else 0.08) if junior else 0.04
+        leave_rate = (0.05 if pk in mentored else 0.10) if junior else 0.04
+        change = None
+        if level >= 2 and rng.random() < promote_rate:
+            change = "promoted"
+        elif pk not in running and pk not in logins and level <= 6 and rng.random() < leave_rate:
+            change = "left"
+        active = True
+        if change is None:
+            history_table.add(pk, start, None, level, *values, True, "start", joined)
+        else:
+            day = today - timedelta(days=rng.randint(5, 330))
+            before_level = level - 1 if change == "promoted" else level
+            history_table.add(pk, start, day, before_level, *values, True, "start", joined)
+            active = change != "left"
+            history_table.add(pk, day, None, level, *values, active, "import", at(day, 8))
+        person_table.rows[index] = (*row, active)
+
+    # --- Closing surveys of the closed programs, most participants answering --------------------------------
+    survey_table = Table(Survey, "program", "kind", "opens_on", "closes_on", "created_at")
+    question_table = Table(SurveyQuestion, "survey", "text", "kind", "position", "is_standard")
+    response_table = Table(SurveyResponse, "survey", "person", "side", "submitted_at")
+    answer_table = Table(SurveyAnswer, "response", "question", "value_int", "value_bool", "value_text")
+    for prog in progs:
+        if prog.state != "closed":
+            continue
+        closes = min(prog.ends_on + timedelta(days=10), today - timedelta(days=1))
+        survey = survey_table.add(prog.pk, "closing", closes - timedelta(days=24), closes, at(prog.starts_on))
+        questions = {
+            str(kind): question_table.add(survey, str(text), str(kind), position, True)
+            for position, (kind, text) in enumerate(STANDARD_SURVEY_QUESTIONS)
+        }
+        for pair in (p for p in pair_list if p.program is prog and p.activated_at):
+            for side, person in (("mentor", pair.mentor), ("mentee", pair.mentee)):
+                if rng.random() >= 0.7:
+                    continue
+                response = response_table.add(survey, person.pk, side, at(closes - timedelta(days=3)))
+                happy = rng.random() < 0.8
+                answer_table.add(
+                    response,
+                    questions["rating_1_5"],
+                    rng.choice([4, 5]) if happy else rng.choice([2, 3]),
+                    None,
+                    "",
+                )
+                answer_table.add(response, questions["yes_no"], None, happy or rng.random() < 0.3, "")
+                answer_table.add(
+                    response,
+                    questions["scale_0_10"],
+                    rng.choice([8, 9, 10]) if happy else rng.choice([3, 5, 7]),
+                    None,
+                    "",
+                )
+
     return [
         user_table,
         person_table,
+        history_table,
         profile_table,
         program_table,
         theme_table,
@@ -638,6 +737,10 @@ def generate(*, scale: float, pairs: int, people: int, programs: int, seed: int,
         goal_update_table,
         action_table,
         concern_table,
+        survey_table,
+        question_table,
+        response_table,
+        answer_table,
     ]
 
 

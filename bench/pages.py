@@ -22,7 +22,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -104,22 +103,12 @@ def get(client, url):
     return response
 
 
-def clients(pages: dict) -> dict:
-    from django.test import Client
-
-    made = {}
-    for name, (user, _url) in pages.items():
-        made[name] = Client()
-        made[name].force_login(user)
-    return made
-
-
 def count_queries(pages: dict) -> dict[str, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     counts = {}
-    for name, client in clients(pages).items():
+    for name, client in _common.logged_in_clients(pages).items():
         url = pages[name][1]
         get(client, url)  # warm: the session, the caches
         with CaptureQueriesContext(connection) as queries:
@@ -130,20 +119,13 @@ def count_queries(pages: dict) -> dict[str, int]:
 
 def time_pages(pages: dict, requests: int) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {}
-    for name, client in clients(pages).items():
-        url = pages[name][1]
-        for _ in range(WARMUP):
-            response = get(client, url)
-        size = len(response.content)
-        timings = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            get(client, url)
-            timings.append((time.perf_counter() - started) * 1000)
-        samples[name] = timings
-        print(
-            f"  {name} ({url}): median {statistics.median(timings):.1f} ms, "
-            f"p95 {_common.percentile(timings, 0.95):.1f} ms, {size / 1024:.0f} KB"
+    for name, client in _common.logged_in_clients(pages).items():
+        samples[name] = _common.time_requests(
+            name,
+            lambda url, client=client: get(client, url).content,
+            pages[name][1],
+            runs=requests,
+            warmup=WARMUP,
         )
     return samples
 
