@@ -72,7 +72,10 @@
       button.addEventListener("click", () => window.print());
     });
   });
-  // A printed page is narrower than the screen: redraw at the paper's size.
-  window.addEventListener("beforeprint", () => charts.forEach((chart) => chart.resize()));
-  window.addEventListener("afterprint", () => charts.forEach((chart) => chart.resize()));
+  // A printed page is narrower than the screen: redraw at the paper's size (printing from the browser
+  // fires beforeprint; a PDF printed by a headless browser changes the media query).
+  const redraw = () => charts.forEach((chart) => chart.resize());
+  window.addEventListener("beforeprint", redraw);
+  window.addEventListener("afterprint", redraw);
+  window.matchMedia("print").addEventListener("change", redraw);
 })();

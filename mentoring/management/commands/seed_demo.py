@@ -4,9 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from checkins.tasks import rebuild_dashboard
 from checkins.demo import seed_history
 from checkins.services import notifications_plan
+from checkins.tasks import rebuild_dashboard
 from pairings.demo import complete_past_cohort, seed_pairings
 from profiles.demo import history as directory_history
 from profiles.demo.company import DEMO_PASSWORD, build_company
