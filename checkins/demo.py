@@ -12,7 +12,7 @@ from pairings.models import Pairing
 from programs.demo import AUTUMN, PAST, PAST_ENDED_DAYS_AGO
 
 from . import services
-from .models import Action, CheckIn
+from .models import Action, Cancellation, CheckIn
 
 LEARNED = {
     "mentor": [
@@ -124,8 +124,10 @@ def _seed_cohort(name: str, *, last_day, seed: int, running: bool) -> None:
             if (
                 number < len(days) - 1 or demo
             ):  # the latest one waits for the partner's side, except demo pairs
+                # The two sides don't always see a meeting the same way.
+                partner_rating = rating if number % 3 else min(5, rating + 1)
                 services.reflection_add(
-                    checkin=checkin, person=second, reflection=_reflection(rng, _second_side, rating)
+                    checkin=checkin, person=second, reflection=_reflection(rng, _second_side, partner_rating)
                 )
         if not running:
             _past_changes(pairing, index, rng, themes)
@@ -151,6 +153,10 @@ def _seed_cohort(name: str, *, last_day, seed: int, running: bool) -> None:
                     meeting=meeting,
                     person=pairing.mentee.person,
                     new_starts_at=_on_a_working_day(meeting.starts_at + timedelta(days=3)),
+                )
+                # Asked for over the last weeks (the demo records them now).
+                Cancellation.objects.filter(meeting=meeting).update(
+                    created_at=timezone.now() - timedelta(days=12)
                 )
         if demo:
             services.action_record(

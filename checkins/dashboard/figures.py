@@ -448,7 +448,11 @@ def _trends(data: Data, filters: Filters, starts: list[date]) -> list[Table]:
             caption=caption,
             first_column=period_word,
             columns=columns,
-            rows=[Row(labels[i], [column[i] for column in figures]) for i in range(len(starts))],
+            # The period still running is in the table but not in the chart: a few days are no trend.
+            rows=[
+                Row(labels[i], [column[i] for column in figures], in_chart=i < len(starts) - 1)
+                for i in range(len(starts))
+            ],
             chart=chart,
             chart_columns=chart_columns,
             chart_label=chart_label,
