@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common.csv_export import csv_response
-from mentoring.view_helpers import form_errors
+from common.views import form_errors
 from pairings.selectors import pairing_get_for_user
 from profiles.permissions import hr_admin_required
 from programs.models import Program

@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
-from mentoring.view_helpers import flash_error, form_errors
+from common.views import flash_error, form_errors
 from pairings.models import Goal, Pairing, Side
 from profiles.permissions import person_required
 

@@ -8,6 +8,7 @@ from django.db.models import DateField, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.services import check_version
 from profiles.models import Person, User
 from programs.models import Enrollment, Program
 
@@ -465,18 +466,6 @@ def pairing_create_manual(
 # --- Agreement and goals ----------------------------------------------------------------------------------
 
 
-def _stale(instance, version: datetime | None, what: str) -> None:
-    if version is not None and instance.updated_at != version:
-        raise ValidationError(
-            _(
-                "Your partner saved the %(what)s after you opened it. Your text is still in the form; reload to "
-                "see their changes, then save yours again."
-            )
-            % {"what": what},
-            code="stale",
-        )
-
-
 def _active(pairing: Pairing, person: Person) -> str:
     side = _side(pairing, person)
     if pairing.status != Pairing.Status.ACTIVE:
@@ -491,7 +480,7 @@ def agreement_save(
     """Either side edits the agreement; any change asks both to confirm again."""
     _active(pairing, person)
     agreement = Agreement.objects.select_for_update().get(pairing=pairing)
-    _stale(agreement, version, _("agreement"))
+    check_version(agreement, version, what=_("agreement"))
     changed = False
     for field, value in data.items():
         if getattr(agreement, field) != value:
@@ -543,7 +532,7 @@ def goal_save(
         goal = Goal(pairing=pairing)
     else:
         goal = Goal.objects.select_for_update().get(pk=goal.pk, pairing=pairing)
-        _stale(goal, version, _("goal"))
+        check_version(goal, version, what=_("goal"))
     goal.owner_side, goal.title, goal.description, goal.target_date = (
         owner_side,
         title.strip(),

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mentoring.view_helpers import flash_error, form_errors
+from common.views import flash_error, form_errors
 from profiles.permissions import hr_admin_required, person_required
 from programs.models import Enrollment
 from programs.selectors import program_get_for_hr

@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+
+from common.views import flash_error, redirect_back
 
 from . import selectors, services
 from .forms import (
@@ -30,21 +31,6 @@ from .permissions import hr_admin_required, person_required
 PAGE_SIZE = 50
 SAMPLE_ROWS = 10
 IMPORT_SESSION_KEY = "twoway_directory_import"
-
-
-def _flash_error(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
-def _redirect_back(request, default: str):
-    """To the page the form came from (a `next` field on this site), else to `default`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
 
 
 # --- Directory ----------------------------------------------------------------------------------------
@@ -111,14 +97,14 @@ def person_invite(request, pk):
     try:
         invitation = services.invitation_send(person=person, actor=request.user)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(
             request,
             _("Invitation sent to %(email)s. The link works until %(date)s.")
             % {"email": invitation.email, "date": invitation.expires_at.strftime("%d %b %Y")},
         )
-    return _redirect_back(request, reverse("profiles:person", args=[person.pk]))
+    return redirect_back(request, reverse("profiles:person", args=[person.pk]))
 
 
 @hr_admin_required
@@ -180,14 +166,14 @@ def invitation_resend(request, pk):
         try:
             invitation = services.invitation_send(person=invitation.person, actor=request.user)
         except ValidationError as error:
-            _flash_error(request, error)
+            flash_error(request, error)
         else:
             messages.success(
                 request,
                 _("Invitation sent again to %(email)s, with a new link; the old link no longer works.")
                 % {"email": invitation.email},
             )
-    return _redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
+    return redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
 
 
 @hr_admin_required
@@ -197,10 +183,10 @@ def invitation_revoke(request, pk):
     try:
         services.invitation_revoke(invitation=invitation)
     except ValidationError as error:
-        _flash_error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Invitation revoked: its link no longer works."))
-    return _redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
+    return redirect_back(request, reverse("profiles:person", args=[invitation.person_id]))
 
 
 # --- Invitations (the invited person) ---------------------------------------------------------------
@@ -361,16 +347,16 @@ def roles_set(request, user_pk):
     form = RolesForm(request.POST)
     if not form.is_valid():  # two checkboxes: only a forged request gets here
         messages.error(request, _("The roles could not be read; try again."))
-        return _redirect_back(request, reverse("profiles:roles"))
+        return redirect_back(request, reverse("profiles:roles"))
     try:
         services.user_set_roles(actor=request.user, user=user, **form.cleaned_data)
     except ValidationError as error:
-        _flash_error(request, error)
-        return _redirect_back(request, reverse("profiles:roles"))
+        flash_error(request, error)
+        return redirect_back(request, reverse("profiles:roles"))
     messages.success(request, _("Roles of %(name)s saved.") % {"name": user.get_full_name()})
     if user.pk == request.user.pk and not form.cleaned_data["is_hr_admin"]:
         return redirect("home")  # the HR pages are closed to them now
-    return _redirect_back(request, reverse("profiles:roles"))
+    return redirect_back(request, reverse("profiles:roles"))
 
 
 # --- Participant profiles -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from common.services import check_version
 from profiles.models import Person, User
 
 from .models import (
@@ -125,17 +126,6 @@ def editable_fields(program: Program) -> set[str]:
     return set(EDITABLE_FIELDS)
 
 
-def _check_version(program: Program, version: datetime | None) -> None:
-    if version is not None and program.updated_at != version:
-        raise ValidationError(
-            _(
-                "Someone else saved this program after you opened it. Your changes were not saved; they are "
-                "still in the form. Reload the page to see the other changes, then make yours again."
-            ),
-            code="stale",
-        )
-
-
 @transaction.atomic
 def program_create(*, actor: User, data: dict) -> Program:
     """Create a draft program with the default themes and acknowledgements, ready to edit."""
@@ -163,7 +153,7 @@ def program_update(*, program: Program, data: dict, version: datetime | None = N
     Guarantees: nothing is saved when any field is refused or another person saved in between.
     """
     program = Program.objects.select_for_update().get(pk=program.pk)
-    _check_version(program, version)
+    check_version(program, version, what=_("program"))
     allowed = editable_fields(program)
     changed = {field: value for field, value in data.items() if getattr(program, field) != value}
     refused = sorted(set(changed) - allowed)

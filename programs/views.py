@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from mentoring.view_helpers import flash_error, form_errors
+from common.views import flash_error, form_errors
 from profiles import selectors as profile_selectors
 from profiles.permissions import hr_admin_required, person_required
 

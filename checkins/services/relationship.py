@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.services import check_version
 from pairings.models import Goal, Pairing, Side
 from pairings.selectors import side_of
 from pairings.services import pairing_set_rhythm
@@ -57,17 +58,6 @@ def _side(pairing: Pairing, person: Person, *, active: bool = True) -> str:
     if active and pairing.status != Pairing.Status.ACTIVE:
         raise ValidationError(_("This pairing is not active."))
     return side
-
-
-def _stale(instance, version: datetime | None) -> None:
-    if version is not None and instance.updated_at != version:
-        raise ValidationError(
-            _(
-                "Someone saved this after you opened it. Your text is still in the form: copy what you need, "
-                "reload to see the other changes, then save again."
-            ),
-            code="stale",
-        )
 
 
 # --- Meetings ------------------------------------------------------------------------------------------
@@ -265,7 +255,7 @@ def reflection_update(
     reflection = Reflection.objects.select_for_update().get(pk=reflection.pk)
     if reflection.author_id != person.pk:
         raise ValidationError(_("Only its author can change a reflection."))
-    _stale(reflection, version)
+    check_version(reflection, version, what=_("reflection"))
     reflection.learned, reflection.change_next_time = data.learned.strip(), data.change_next_time.strip()
     reflection.rating, reflection.private_notes = data.rating, data.private_notes.strip()
     reflection.full_clean()
@@ -281,7 +271,7 @@ def checkin_update_shared_notes(
     """Either side edits the pair's shared notes; a stale form is refused, so nobody overwrites the other."""
     checkin = CheckIn.objects.select_for_update().select_related("pairing").get(pk=checkin.pk)
     _side(checkin.pairing, person, active=False)
-    _stale(checkin, version)
+    check_version(checkin, version, what=_("check-in"))
     checkin.shared_notes = shared_notes.strip()
     checkin.save(update_fields=["shared_notes", "updated_at"])
     return checkin
@@ -350,7 +340,7 @@ def action_update(
     """The senior comes back to a change: whether it helped, its measured effect, whether to share it."""
     action = Action.objects.select_for_update().select_related("pairing").get(pk=action.pk)
     _senior(action.pairing, person)
-    _stale(action, version)
+    check_version(action, version, what=_("change"))
     _theme_of_program(action.pairing, data.get("theme", action.theme))
     for field, value in data.items():
         setattr(action, field, value.strip() if isinstance(value, str) and field != "effect" else value)
@@ -379,7 +369,7 @@ def concern_update(
     if not user.is_hr_admin:
         raise ValidationError(_("Only HR handles concerns."))
     concern = Concern.objects.select_for_update().get(pk=concern.pk)
-    _stale(concern, version)
+    check_version(concern, version, what=_("concern"))
     concern.status, concern.hr_notes, concern.handled_by = status, hr_notes.strip(), user
     concern.full_clean()
     concern.save()

@@ -155,7 +155,7 @@ def test_a_stale_agreement_edit_is_refused(active_pairing, mentor, mentee):
     services.agreement_save(
         pairing=active_pairing, person=mentor.person, data={"off_limits": "Pay"}, version=opened
     )
-    with pytest.raises(ValidationError, match="Your partner saved"):
+    with pytest.raises(ValidationError, match="Someone saved this agreement after you opened it"):
         services.agreement_save(
             pairing=active_pairing, person=mentee.person, data={"off_limits": "Health"}, version=opened
         )

@@ -89,7 +89,7 @@ def test_a_stale_edit_is_refused_and_says_why():
     program = ProgramFactory(state="draft")
     opened_at = program.updated_at
     services.program_update(program=program, data={"name": "First save"}, version=opened_at)
-    with pytest.raises(ValidationError, match="Someone else saved this program"):
+    with pytest.raises(ValidationError, match="Someone saved this program after you opened it"):
         services.program_update(program=program, data={"name": "Second save"}, version=opened_at)
     assert Program.objects.get(pk=program.pk).name == "First save"
 
