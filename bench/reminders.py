@@ -126,8 +126,8 @@ def build(pairs: int) -> None:
 def plan(expected: int) -> float:
     from django.utils import timezone
 
-    from checkins.models import Notification
     from checkins.services import notifications_plan
+    from profiles.models import Notification
 
     Notification.objects.all().delete()
     started = time.perf_counter()
@@ -144,8 +144,8 @@ def plan(expected: int) -> float:
 def send(smtp, expected: int, timeout: float) -> float:
     from django.db.models import Count
 
-    from checkins.models import Notification
     from checkins.tasks import tick
+    from profiles.models import Notification
 
     smtp.count = 0
     cpu = time.process_time()  # this process: mostly the SMTP server, which shares the machine

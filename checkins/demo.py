@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from pairings.models import Pairing
+from pairings.models import Pairing, Side
 from programs.demo import AUTUMN, PAST, PAST_ENDED_DAYS_AGO
 
 from . import services
@@ -93,7 +93,7 @@ def _seed_cohort(name: str, *, last_day, seed: int, running: bool) -> None:
                 rating = 4 if number < 2 else 5  # getting better as they get to know each other
             else:
                 rating = 4 + number % 2
-            sides = [("mentor", pairing.mentor.person), ("mentee", pairing.mentee.person)]
+            sides = [(side, person) for side, person, _partner in pairing.sides()]
             if number % 2:
                 sides.reverse()  # either side logs
             (first_side, first), (_second_side, second) = sides
@@ -202,5 +202,5 @@ def _reflection(rng, side, rating):
         learned=rng.choice(LEARNED[side]),
         change_next_time=rng.choice(CHANGE),
         rating=rating,
-        private_notes="Felt more confident this time." if side == "mentor" else "",
+        private_notes="Felt more confident this time." if side == Side.MENTOR else "",
     )

@@ -16,6 +16,8 @@ from django.utils.translation import ngettext
 from common.csv_export import csv_response
 from common.views import form_errors
 from pairings.selectors import pairing_get_for_user
+from profiles import outbox
+from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import hr_admin_required
 from programs.models import Program
 
@@ -187,10 +189,19 @@ def concern_handle(request, pk):
 
 @hr_admin_required
 def operations(request):
-    """The outbox for HR admins: counts by state, failures with their error, stale claims, retry."""
+    """The outbox for HR admins: counts by state, failures with their error, the rows that may have been
+    sent (HR checks with the person, then sends again or confirms they arrived)."""
     if request.method == "POST":
-        ids = [int(pk) for pk in request.POST.getlist("retry") if pk.isdigit()]
-        count = services.notification_retry(notification_ids=ids)
-        messages.success(request, _("%(n)s notifications will be sent on the next tick.") % {"n": count})
+        ids = [int(pk) for pk in request.POST.getlist("row") if pk.isdigit()]
+        if request.POST.get("action") == "confirm":
+            count = outbox.notification_confirm_sent(notification_ids=ids)
+            text = _("%(n)s notifications are marked as sent; they will not be sent again.")
+        else:
+            count = outbox.notification_retry(notification_ids=ids)
+            text = _("%(n)s notifications will be sent on the next tick.")
+        if count:
+            messages.success(request, text % {"n": count})
+        else:
+            messages.error(request, _("Choose at least one notification first."))
         return redirect("checkins:operations")
-    return render(request, "checkins/hr/operations.html", selectors.outbox_overview())
+    return render(request, "checkins/hr/operations.html", outbox_selectors.outbox_overview())

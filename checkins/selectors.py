@@ -37,8 +37,8 @@ from pairings.selectors import side_of
 from profiles.models import Person, User
 from programs.models import Enrollment
 
-from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Notification
-from .services import BEAT, STALE_CLAIM
+from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting
+from .services import BEAT
 
 RECENT_CANCELLATION_DAYS = 60
 REPEATED_CANCELLATIONS = 2
@@ -422,46 +422,6 @@ def concern_queue(*, user: User, status: str = "") -> QuerySet[Concern]:
         "status", "-created_at"
     )
     return concerns.filter(status=status) if status else concerns
-
-
-# --- The outbox -----------------------------------------------------------------------------------------
-
-
-def stale_claims() -> QuerySet[Notification]:
-    """Rows a worker claimed more than 15 minutes ago and never finished: maybe sent, maybe not.
-    They are never re-sent on their own; a person looks and decides (operations page)."""
-    return Notification.objects.filter(
-        state=Notification.State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM
-    )
-
-
-def outbox_overview() -> dict:
-    counts = dict(Notification.objects.values_list("state").annotate(n=Count("pk")).order_by())
-    return {
-        "counts": [(label, counts.get(value, 0), value) for value, label in Notification.State.choices],
-        "failures": list(
-            Notification.objects.filter(state=Notification.State.FAILED)
-            .select_related("recipient")
-            .order_by("-due_at")[:100]
-        ),
-        "stale": list(stale_claims().select_related("recipient").order_by("claimed_at")[:100]),
-        "retrying": list(
-            Notification.objects.filter(state=Notification.State.PENDING, attempts__gt=0)
-            .select_related("recipient")
-            .order_by("next_attempt_at")[:100]
-        ),
-        "recent": list(
-            Notification.objects.filter(state=Notification.State.SENT)
-            .select_related("recipient")
-            .order_by("-sent_at")[:20]
-        ),
-    }
-
-
-def unread_count(*, person: Person) -> int:
-    return Notification.objects.filter(
-        recipient=person, read_at__isnull=True, due_at__lte=timezone.now()
-    ).count()
 
 
 def shared_actions_for(

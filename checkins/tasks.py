@@ -9,12 +9,13 @@ from pairings.services import (
     pairing_conflicts_recheck,
     pairings_complete_closed_programs,
 )
+from profiles.outbox import notifications_send_due
 
-from .services import heartbeat_record, notifications_plan, notifications_send_due
+from .services import heartbeat_record, notifications_plan
 
 
-@shared_task(name="checkins.tasks.tick")
-def tick() -> None:
+@shared_task(bind=True, name="checkins.tasks.tick")
+def tick(self) -> None:
     """Beat's periodic tick: what is due lives in the database, so every step here is idempotent."""
     heartbeat_record()
     # A directory import may have put a pair into one reporting line: flag it for HR.
@@ -24,7 +25,8 @@ def tick() -> None:
     pairings_complete_closed_programs()
     # Plan what is due (idempotent rows), then send what is due, each row once.
     notifications_plan()
-    notifications_send_due()
+    # One sweep per worker at a time (a slow tick never stacks sweeps); workers sweep side by side.
+    notifications_send_due(worker=self.request.hostname or "")
     # The dashboards' figures, when the last build is older than DASHBOARD_REFRESH_MINUTES.
     if dashboard_due():
         rebuild_dashboard.delay()

@@ -17,6 +17,9 @@ from icalendar import Calendar, Event
 
 from common.views import flash_error, form_errors
 from pairings.models import Goal, Pairing, Side
+from profiles import outbox
+from profiles.models import Notification
+from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import person_required
 
 from . import selectors, services
@@ -30,7 +33,7 @@ from .forms import (
     RescheduleForm,
     SharedNotesForm,
 )
-from .models import Concern, Meeting, Notification, NotificationPreference, Reflection
+from .models import Concern, Meeting, Reflection
 
 
 def _goal_updates(form, rows) -> list[services.GoalProgress]:
@@ -403,33 +406,25 @@ def concern_detail(request, pk):
 @person_required
 def notifications(request):
     """The in-app list; opening it marks everything read (each row also says why it was sent)."""
-    rows = list(
-        Notification.objects.filter(recipient=request.person, due_at__lte=timezone.now()).order_by(
-            "-due_at", "-pk"
-        )[:100]
-    )
+    rows = list(outbox_selectors.notifications_of(person=request.person)[:100])
     unread = {row.pk for row in rows if row.read_at is None}
-    services.notification_mark_read(person=request.person)
+    outbox.notification_mark_read(person=request.person)
     return render(request, "checkins/notifications.html", {"rows": rows, "unread": unread})
 
 
 @person_required
 def preferences(request):
-    shown = services.notification_kinds_for(user=request.user)
+    shown = outbox.notification_kinds_for(user=request.user)
     if request.method == "POST":
         for kind in shown:
-            services.notification_preference_set(
+            outbox.notification_preference_set(
                 person=request.person, kind=kind, email=request.POST.get(kind) == "on"
             )
         messages.success(request, _("Your email choices are saved. Everything still shows here in the app."))
         return redirect("checkins:preferences")
-    off = set(
-        NotificationPreference.objects.filter(person=request.person, email=False).values_list(
-            "kind", flat=True
-        )
-    )
+    off = outbox_selectors.email_off_kinds(person=request.person)
     kinds = [
-        {"value": value, "label": label, "on": value not in off, "essential": value in services.ESSENTIAL}
+        {"value": value, "label": label, "on": value not in off, "essential": value in outbox.ESSENTIAL}
         for value, label in Notification.Kind.choices
         if value in shown
     ]
@@ -439,7 +434,7 @@ def preferences(request):
 @csrf_exempt  # RFC 8058 one-click: mail clients POST without a session; the signed token is the proof
 def unsubscribe(request, token):
     if request.method == "POST":
-        preference = services.unsubscribe_with_token(token=token)
+        preference = outbox.unsubscribe_with_token(token=token)
         if preference is None:
             return render(request, "checkins/unsubscribe.html", {"invalid": True}, status=400)
         return render(

@@ -24,7 +24,9 @@ def check_version(instance: models.Model, version: datetime | None, *, what: str
     )
 
 
-def model_update(*, instance: models.Model, data: dict, version: datetime | None = None, what: str = "") -> bool:
+def model_update(
+    *, instance: models.Model, data: dict, version: datetime | None = None, what: str = ""
+) -> bool:
     """Set the fields of `data` that differ, check the model, save only those fields (and updated_at).
 
     Refuses a stale form (check_version) before changing anything. Returns whether anything changed.

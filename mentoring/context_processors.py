@@ -3,7 +3,7 @@ from django.conf import settings
 
 def site(request):
     """Site-wide values every page needs: the product name and the user's roles for the navigation."""
-    from checkins.selectors import unread_count
+    from profiles.outbox.selectors import unread_count
 
     user = getattr(request, "user", None)
     person = getattr(request, "directory_person", None)

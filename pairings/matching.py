@@ -33,6 +33,8 @@ from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_l
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_array
 
+from programs.models import Side
+
 FORMATS = ("in_person", "video", "chat", "hybrid")
 FORMAT_LABELS = {
     "in_person": gettext_lazy("in person"),
@@ -81,8 +83,8 @@ PAIR_RULES = (
 REASON_NO_ELIGIBLE_PARTNER = "no_eligible_partner"
 REASON_CAPACITY_TAKEN = "capacity_taken"
 
-MENTOR = "mentor"
-MENTEE = "mentee"
+MENTOR = Side.MENTOR
+MENTEE = Side.MENTEE
 
 METHOD_ASSIGNMENT = "assignment"
 METHOD_LINEAR_PROGRAM = "linear_program"

@@ -7,13 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.db import AddDays
-from profiles.models import MeetingFormat, User
-from programs.models import Enrollment, Program
-
-
-class Side(models.TextChoices):
-    MENTOR = "mentor", _("Mentor")
-    MENTEE = "mentee", _("Mentee")
+from profiles.models import MeetingFormat, Person, User
+from programs.models import Enrollment, Program, Side  # Side: the one definition, used by the pair's code too
 
 
 def _weight(label, default=1):
@@ -210,9 +205,44 @@ class Pairing(models.Model):
         return self.status in self.LIVE
 
     @property
+    def is_awaiting(self) -> bool:
+        return self.status == self.Status.AWAITING
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    def sides(self) -> list[tuple[str, Person, Person]]:
+        """Each side with its person and their partner: (side, person, partner), mentor first."""
+        mentor, mentee = self.mentor.person, self.mentee.person
+        return [(Side.MENTOR, mentor, mentee), (Side.MENTEE, mentee, mentor)]
+
+    def partner_of(self, side: str) -> Person:
+        """The person on the other side from `side`."""
+        return self.mentee.person if side == Side.MENTOR else self.mentor.person
+
+    def has_accepted(self, side: str) -> bool:
+        return getattr(self, f"{side}_accepted_at") is not None
+
+    @property
     def cadence_days(self) -> int:
+        """In Python what cadence_expression() says in SQL: the agreement's cadence, else the program's."""
         agreement = getattr(self, "agreement", None)
         return agreement.cadence_days if agreement else self.program.cadence_days
+
+    # The rhythm on a given day (the person's own: callers pass it), read off the stored next_checkin_due
+    # and late_from, which pairing_set_rhythm computes by the one definition (late_from_expression).
+    def is_overdue_on(self, day: date) -> bool:
+        """Its check-in was due before `day`: the pair gets an "overdue" reminder."""
+        return self.next_checkin_due is not None and day > self.next_checkin_due
+
+    def is_late_on(self, day: date) -> bool:
+        """Overdue by more than half a cadence on `day`: the "late" of pair health (late_q in SQL)."""
+        return self.late_from is not None and self.late_from <= day
+
+    def escalates_on(self, day: date) -> bool:
+        """Overdue by more than its whole cadence on `day`: HR is told."""
+        return self.next_checkin_due is not None and (day - self.next_checkin_due).days > self.cadence_days
 
 
 # --- The pair's rhythm: one definition each of "cadence", "next due", "late" and "on cadence" ---------------

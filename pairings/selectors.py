@@ -28,8 +28,8 @@ from .models import (
 
 
 def matching_settings_for(*, program: Program) -> MatchingSettings:
-    settings, _ = MatchingSettings.objects.get_or_create(program=program)
-    return settings
+    """The program's matching settings; the defaults (unsaved) until HR first saves them. Reads never write."""
+    return MatchingSettings.objects.filter(program=program).first() or MatchingSettings(program=program)
 
 
 def weights_of(settings: MatchingSettings) -> matching.Weights:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from common.views import flash_error, form_errors
 from profiles.permissions import hr_admin_required, person_required
-from programs.models import Enrollment
+from programs.models import Enrollment, Side
 from programs.selectors import program_get_for_hr
 
 from . import selectors, services
@@ -88,7 +88,9 @@ def run_detail(request, pk, run_pk):
 def _manual_form(run, unmatched, data=None):
     ids = [u.enrollment_id for u in unmatched]
     people = Enrollment.objects.filter(pk__in=ids).select_related("person").order_by("person__full_name")
-    return ManualPairForm(data, mentors=people.filter(role="mentor"), mentees=people.filter(role="mentee"))
+    return ManualPairForm(
+        data, mentors=people.filter(role=Side.MENTOR), mentees=people.filter(role=Side.MENTEE)
+    )
 
 
 def _run_proposal(request, pk, run_pk, proposal_pk):
@@ -174,7 +176,9 @@ def program_pairings(request, pk):
     program = program_get_for_hr(user=request.user, pk=pk)
     free_qs = selectors.enrollments_with_places(program=program)
     form = ManualPairForm(
-        request.POST or None, mentors=free_qs.filter(role="mentor"), mentees=free_qs.filter(role="mentee")
+        request.POST or None,
+        mentors=free_qs.filter(role=Side.MENTOR),
+        mentees=free_qs.filter(role=Side.MENTEE),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -217,7 +221,7 @@ def pairing_detail(request, pk):
     if side is None:
         # HR: dates and statuses only, never the pair's own words.
         return render(request, "pairings/detail_hr.html", {"pairing": pairing})
-    partner = pairing.mentee.person if side == "mentor" else pairing.mentor.person
+    partner = pairing.partner_of(side)
     context = {
         "pairing": pairing,
         "side": side,
@@ -357,7 +361,7 @@ def choose_mentor(request, enrollment_pk):
     )
     if request.method == "POST":
         mentor = get_object_or_404(
-            Enrollment, pk=request.POST.get("mentor"), program=mentee.program, role="mentor"
+            Enrollment, pk=request.POST.get("mentor"), program=mentee.program, role=Side.MENTOR
         )
         try:
             services.mentor_request_create(mentee=mentee, mentor=mentor)

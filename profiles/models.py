@@ -266,3 +266,114 @@ class Profile(models.Model):
 
     def __str__(self):
         return str(self.person)
+
+
+# --- The notification outbox ------------------------------------------------------------------------------
+# Every email and in-app message is a row here, planned inside the transaction of the event that causes
+# it (profiles.outbox.planning) and delivered once by the outbox's sweep (profiles.outbox.delivery). It
+# lives with the people it is written to, below every app that writes to them.
+
+
+class Notification(models.Model):
+    """One message: shown in the app and, unless skipped, emailed, once.
+
+    Unique on (recipient, kind, subject, period), so planning the same thing twice creates nothing.
+    Email delivery moves pending -> sending -> sent, or failed after retries, or skipped. A row is only
+    ever claimed from pending; one whose send was cut off (a worker killed, the server's answer lost) is
+    "may have been sent" until a person looks: it is never sent again on its own.
+    """
+
+    class Kind(models.TextChoices):
+        # Reminders and prompts, planned by the tick from what is due
+        CHECKIN_UPCOMING = "checkin_upcoming", _("Check-in coming up")
+        CHECKIN_OVERDUE = "checkin_overdue", _("Check-in overdue")
+        HR_OVERDUE = "hr_overdue", _("A pair is overdue by two cadences (to HR)")
+        GOAL_REVIEW = "goal_review", _("Goal review")
+        ACCEPTANCE_PENDING = "acceptance_pending", _("Pairing waiting for your answer")
+        AGREEMENT_PENDING = "agreement_pending", _("Agreement waiting for confirmation")
+        SURVEY = "survey", _("Survey invitation")
+        INACTIVITY = "inactivity", _("No check-in for three weeks")
+        HR_DIGEST = "hr_digest", _("Weekly digest for HR")
+        PROGRAM_INVITATION = "program_invitation", _("Invitation to enroll in a program")
+        MONTHLY_REPORT = "monthly_report", _("Monthly success report (leaders and HR)")
+        # What happened to you, planned by the event itself
+        INVITATION = "invitation", _("Invitation to Twoway")
+        ACCOUNT = "account", _("Your login: confirming your address, resetting your password")
+        ENROLLMENT_DECIDED = "enrollment_decided", _("Your enrollment was decided")
+        PAIRING_PROPOSED = "pairing_proposed", _("Introduction to a proposed partner")
+        PAIRING_ACCEPTED = "pairing_accepted", _("Your partner said yes")
+        MENTOR_REQUESTED = "mentor_requested", _("A mentee asks you to mentor them")
+        REQUEST_ANSWERED = "request_answered", _("A mentor answered your request")
+        AGREEMENT_CHANGED = "agreement_changed", _("Your agreement changed and waits for you")
+        MEETING_PLANNED = "meeting_planned", _("A check-in was planned")
+        MEETING_MOVED = "meeting_moved", _("A check-in was moved")
+        MEETING_CANCELLED = "meeting_cancelled", _("A check-in was cancelled")
+        PAIRING_ENDED = "pairing_ended", _("Your pairing ended")
+        CONFLICT_FLAGGED = "conflict_flagged", _("A pair now shares a reporting line (to HR)")
+        CONCERN_RAISED = "concern_raised", _("A new concern (to HR)")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        UNCERTAIN = "uncertain", _("May have been sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    # Empty for an account email to a login that is not in the directory.
+    recipient = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    email = models.EmailField(
+        blank=True, help_text="Where the email goes (the recipient's address when planned)"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(max_length=60, help_text="What it is about, e.g. pairing:12 or survey:3")
+    period = models.CharField(max_length=40, help_text="What makes it a new message: a day, a week, a state")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=500)
+    why = models.CharField(max_length=300, help_text="Why the app sent it, in plain words")
+    in_app = models.BooleanField(default=True, help_text="Shown in the person's notifications too")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject", "period"], name="notification_once"
+            ),
+        ]
+        indexes = [
+            # The sweep claims "the next due pending row" one at a time: this index answers it without a sort.
+            models.Index(fields=["state", "due_at", "id"], name="notification_claim_order"),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient_id or self.email} ({self.state})"
+
+
+class NotificationPreference(models.Model):
+    """A person's choice to receive a kind by email (in the app it always shows)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=30, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self):
+        return f"{self.person_id} {self.kind}: {self.email}"

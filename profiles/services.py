@@ -5,7 +5,6 @@ from itertools import batched
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -23,7 +22,17 @@ from .importing import (
     parse_employee_csv,
     plan_import,
 )
-from .models import HISTORY_FIELDS, Invitation, MeetingFormat, Person, PersonHistory, Profile, User
+from .models import (
+    HISTORY_FIELDS,
+    Invitation,
+    MeetingFormat,
+    Notification,
+    Person,
+    PersonHistory,
+    Profile,
+    User,
+)
+from .outbox import Message, notify, withdraw
 from .selectors import invitation_token_hash
 
 
@@ -282,14 +291,37 @@ def _invitation_renew(invitation: Invitation, *, person: Person, actor: User | N
     return token
 
 
-def _enqueue_invitation_emails(pairs: list[tuple[int, str]]) -> None:
-    from .tasks import send_invitation_email  # tasks import this module
+def _invitation_message(invitation: Invitation, token: str) -> Message:
+    """The invitation's email. Its link carries the raw token (only its hash is stored): the outbox wipes
+    it from the row once the email has gone."""
+    context = {
+        "invitation": invitation,
+        "person": invitation.person,
+        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else _("your HR team"),
+        "expires_at": invitation.expires_at,
+    }
+    return Message(
+        recipient=invitation.person,
+        kind=Notification.Kind.INVITATION,
+        subject=f"invitation:{invitation.pk}",
+        period=f"send-{invitation.send_count}",
+        title=" ".join(render_to_string("emails/invitation/subject.txt", context).split()),
+        body=render_to_string("emails/invitation/body.txt", context).strip(),
+        link=settings.SITE_URL + reverse("profiles:invitation_accept", args=[token]),
+        why=_("Your HR team invited you to create a Twoway login."),
+        in_app=False,
+    )
 
-    def enqueue():
-        for invitation_id, token in pairs:
-            send_invitation_email.delay(invitation_id, token)
 
-    transaction.on_commit(enqueue)
+def _invitation_emails(pairs: list[tuple[Invitation, str]]) -> None:
+    """One email per invitation, handed to the sender when the transaction commits; an earlier email of
+    the same invitation still waiting is withdrawn (its link no longer works)."""
+    withdraw(
+        subjects=[f"invitation:{invitation.pk}" for invitation, _token in pairs],
+        kinds=[Notification.Kind.INVITATION],
+        reason=_("a newer invitation replaced it"),
+    )
+    notify(*(_invitation_message(invitation, token) for invitation, token in pairs), at_once=True)
 
 
 @transaction.atomic
@@ -313,8 +345,9 @@ def invitation_send(*, person: Person, actor: User | None) -> Invitation:
         .first()
     ) or Invitation(person=person, created_at=now)
     token = _invitation_renew(invitation, person=person, actor=actor, now=now)
+    invitation.sent_at = now
     invitation.save()
-    _enqueue_invitation_emails([(invitation.pk, token)])
+    _invitation_emails([(invitation, token)])
     return invitation
 
 
@@ -361,13 +394,15 @@ def invitation_send_bulk(*, people_queryset: QuerySet[Person], actor: User | Non
         else:
             renewed.append(invitation)
         tokens[id(invitation)] = _invitation_renew(invitation, person=person, actor=actor, now=now)
+    for invitation in renewed + created:
+        invitation.sent_at = now
     Invitation.objects.bulk_update(
         renewed,
-        ["email", "token_hash", "invited_by", "expires_at", "send_count"],
+        ["email", "token_hash", "invited_by", "expires_at", "send_count", "sent_at"],
         batch_size=IMPORT_BATCH_SIZE,
     )
     Invitation.objects.bulk_create(created, batch_size=IMPORT_BATCH_SIZE)
-    _enqueue_invitation_emails([(inv.pk, tokens[id(inv)]) for inv in renewed + created])
+    _invitation_emails([(inv, tokens[id(inv)]) for inv in renewed + created])
     return InviteBulkResult(sent=len(eligible), skipped=skipped)
 
 
@@ -381,6 +416,11 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+        withdraw(
+            subjects=[f"invitation:{invitation.pk}"],
+            kinds=[Notification.Kind.INVITATION],
+            reason=_("the invitation was revoked"),
+        )
     return invitation
 
 
@@ -411,31 +451,6 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Person:
         user.full_name = person.full_name
         user.save(update_fields=["full_name"])
     return person
-
-
-def invitation_email_send(*, invitation: Invitation, token: str) -> bool:
-    """Email the invitation's link. Sends nothing (and says False) when the token is no longer the
-    invitation's (it was sent again since) or the invitation is no longer open."""
-    if invitation.token_hash != invitation_token_hash(token) or invitation.status != Invitation.Status.OPEN:
-        return False
-    context = {
-        "invitation": invitation,
-        "person": invitation.person,
-        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else _("your HR team"),
-        "link": settings.SITE_URL + reverse("profiles:invitation_accept", args=[token]),
-        "expires_at": invitation.expires_at,
-        "site_url": settings.SITE_URL,
-    }
-    subject = " ".join(render_to_string("emails/invitation/subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/invitation/body.txt", context),
-        to=[invitation.email],
-    )
-    message.attach_alternative(render_to_string("emails/invitation/body.html", context), "text/html")
-    message.send()
-    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    return True
 
 
 # --- Participant profile ------------------------------------------------------------------------------

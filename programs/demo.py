@@ -16,7 +16,7 @@ from django.utils import timezone
 from profiles.models import Person, User
 
 from . import services
-from .models import Enrollment, Program
+from .models import Enrollment, Program, Side
 
 SPRING = "Reverse mentoring · Spring 2027 cohort"
 NEXT = "Reverse mentoring · Autumn 2027 cohort"
@@ -205,7 +205,7 @@ def _ensure_program(
 def _enroll(program, hr, mentors, mentees, undecided, rng) -> None:
     themes = list(program.themes.all())
     acknowledgements = list(program.acknowledgements.all())
-    for role, group, hopes in (("mentor", mentors, MENTOR_HOPES), ("mentee", mentees, MENTEE_HOPES)):
+    for role, group, hopes in ((Side.MENTOR, mentors, MENTOR_HOPES), (Side.MENTEE, mentees, MENTEE_HOPES)):
         for index, person in enumerate(group):
             answers = services.EnrollmentAnswers(
                 role=role,
@@ -221,7 +221,7 @@ def _enroll(program, hr, mentors, mentees, undecided, rng) -> None:
             left = len(group) - index  # the last `undecided` of each side wait for HR in the demo
             if left > undecided:
                 services.enrollment_decide(enrollment=enrollment, actor=hr, status=Enrollment.Status.APPROVED)
-            elif left == 1 and role == "mentee":
+            elif left == 1 and role == Side.MENTEE:
                 services.enrollment_decide(
                     enrollment=enrollment,
                     actor=hr,

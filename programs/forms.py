@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from profiles.models import LEVEL_MAX, LEVEL_MIN
 
-from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, SurveyQuestion, Theme
+from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, Side, SurveyQuestion, Theme
 from .services import (
     EDITABLE_FIELDS,
     SURVEY_TEXT_MAX_LENGTH,
@@ -130,8 +130,15 @@ class AcknowledgementForm(forms.ModelForm):
         self.helper.add_input(Submit("save", _("Save acknowledgement")))
 
 
+# The sides as a person choosing one reads them: who shares what, and who is usually more junior.
+ROLE_CHOICES = [
+    (Side.MENTOR, _("Mentor (shares what they know, usually the more junior)")),
+    (Side.MENTEE, _("Mentee (learns, usually the more senior)")),
+]
+
+
 class EnrollmentForm(forms.Form):
-    role = forms.ChoiceField(label=_("I join as"), choices=Enrollment.Role.choices, widget=forms.RadioSelect)
+    role = forms.ChoiceField(label=_("I join as"), choices=ROLE_CHOICES, widget=forms.RadioSelect)
     topics = forms.ModelMultipleChoiceField(
         label=_("Topics"),
         queryset=Theme.objects.none(),

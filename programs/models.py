@@ -209,12 +209,15 @@ class Acknowledgement(models.Model):
         return self.title
 
 
+class Side(models.TextChoices):
+    """The two sides of every enrollment, pairing, goal and survey response: the one definition."""
+
+    MENTOR = "mentor", _("Mentor")
+    MENTEE = "mentee", _("Mentee")
+
+
 class Enrollment(models.Model):
     """A Person in a Program as mentor (the junior) or mentee (the senior), by their own choice."""
-
-    class Role(models.TextChoices):
-        MENTOR = "mentor", _("Mentor (shares what they know, usually the more junior)")
-        MENTEE = "mentee", _("Mentee (learns, usually the more senior)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -225,7 +228,7 @@ class Enrollment(models.Model):
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="enrollments")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="enrollments")
-    role = models.CharField(_("I join as"), max_length=10, choices=Role.choices)
+    role = models.CharField(_("I join as"), max_length=10, choices=Side.choices)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     topics = models.ManyToManyField(Theme, verbose_name=_("topics"), blank=True, related_name="enrollments")
     extra_topics = models.CharField(
@@ -343,10 +346,6 @@ class SurveyQuestion(models.Model):
 
 class SurveyResponse(models.Model):
     """One person's answers to one survey. Private to HR; the side comes from their enrollment role."""
-
-    class Side(models.TextChoices):
-        MENTOR = "mentor", _("Mentor")
-        MENTEE = "mentee", _("Mentee")
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="survey_responses")

@@ -17,6 +17,7 @@ from .models import (
     Enrollment,
     Program,
     ProgramInvitation,
+    Side,
     Survey,
     SurveyAnswer,
     SurveyQuestion,
@@ -31,10 +32,10 @@ def program_list_for_hr(*, archived: bool = False) -> QuerySet[Program]:
         enrolled_count=Count("enrollments", filter=~Q(enrollments__status=Status.WITHDRAWN)),
         pending_count=Count("enrollments", filter=Q(enrollments__status=Status.PENDING)),
         approved_mentor_count=Count(
-            "enrollments", filter=Q(enrollments__status=Status.APPROVED, enrollments__role="mentor")
+            "enrollments", filter=Q(enrollments__status=Status.APPROVED, enrollments__role=Side.MENTOR)
         ),
         approved_mentee_count=Count(
-            "enrollments", filter=Q(enrollments__status=Status.APPROVED, enrollments__role="mentee")
+            "enrollments", filter=Q(enrollments__status=Status.APPROVED, enrollments__role=Side.MENTEE)
         ),
     )
 
@@ -86,7 +87,7 @@ def enrollment_list_for_program(
 
 def enrollment_counts(*, program: Program) -> dict[str, dict[str, int]]:
     """{role: {status: n}} for the program page, in one query."""
-    counts: dict[str, dict[str, int]] = {role: {} for role in Enrollment.Role.values}
+    counts: dict[str, dict[str, int]] = {role: {} for role in Side.values}
     rows = Enrollment.objects.filter(program=program).values_list("role", "status").annotate(n=Count("pk"))
     for role, status, n in rows:
         counts[role][status] = n
@@ -116,19 +117,11 @@ def program_invitation_count(*, program: Program) -> int:
     return ProgramInvitation.objects.filter(program=program).count()
 
 
-def program_invitations_to_announce(*, since) -> QuerySet[ProgramInvitation]:
-    """Recent invitations of programs still enrolling: the outbox plans one message for each (once)."""
-    return ProgramInvitation.objects.filter(
-        created_at__gte=since, program__state=Program.State.ENROLLING, program__archived_at__isnull=True
-    ).select_related("program", "person")
-
-
 # --- Surveys --------------------------------------------------------------------------------------
 
 # The product's promise to participants: leaders never see a figure drawn from fewer than 5 people
 # (common.privacy decides it, here as for every other aggregate).
 SURVEY_MIN_RESPONDENTS = MIN_PEOPLE
-Side = SurveyResponse.Side
 QuestionKind = SurveyQuestion.Kind
 
 

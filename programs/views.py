@@ -24,7 +24,7 @@ from .forms import (
     SurveyResponseForm,
     ThemeForm,
 )
-from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program, Survey, SurveyResponse
+from .models import NOT_TIED_TO_PERFORMANCE, Enrollment, Program, Side, Survey
 
 PAGE_SIZE = 50
 
@@ -257,7 +257,7 @@ def acknowledgement_delete(request, pk, ack_pk):
 @hr_admin_required
 def enrollment_list(request, pk):
     program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    role = request.GET.get("role", "") if request.GET.get("role") in Enrollment.Role.values else ""
+    role = request.GET.get("role", "") if request.GET.get("role") in Side.values else ""
     status = request.GET.get("status", "") if request.GET.get("status") in Enrollment.Status.values else ""
     query = request.GET.get("q", "").strip()
     enrollments = selectors.enrollment_list_for_program(
@@ -273,7 +273,7 @@ def enrollment_list(request, pk):
             "role": role,
             "status": status,
             "q": query,
-            "roles": Enrollment.Role.choices,
+            "roles": Side.choices,
             "statuses": Enrollment.Status.choices,
             "decision_form": DecisionForm(),
             "can_decide": program.state in {Program.State.ENROLLING, Program.State.MATCHING},
@@ -545,8 +545,6 @@ def survey_summary(request, pk):
         aggregates = selectors.survey_aggregates(survey=survey)
         context |= {
             "aggregates": aggregates,
-            "sides": [
-                (SurveyResponse.Side(side).label, figures) for side, figures in aggregates.by_side.items()
-            ],
+            "sides": [(Side(side).label, figures) for side, figures in aggregates.by_side.items()],
         }
     return render(request, "programs/surveys/summary.html", context)

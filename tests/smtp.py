@@ -7,6 +7,8 @@ server.start()                       # "back", on the same port
 server.hold_next()                   # the next message (or hold_next(n): n) waits after its DATA ...
 server.arrived.wait(10)              # ... until it has arrived ...
 server.release()                     # ... and answered only now (if its client is still there)
+server.refuse_next(1, code=451, after=2)  # the 3rd message from now is refused (451: later; 550: never)
+server.refuse_always("a@x.test")     # every message to this address is refused with 550
 """
 
 import asyncio
@@ -53,6 +55,9 @@ class _Handler:
     delay: float = 0.0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        refusal = self.server._refusal(list(envelope.rcpt_tos))
+        if refusal is not None:
+            return refusal
         gate = self.server._record(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         if gate is not None:
             # Wait in a thread, not in the event loop: the server keeps answering other connections.
@@ -78,6 +83,42 @@ class SmtpServer:
         self._lock = threading.Condition()
         self._holds = 0  # how many of the next messages to hold
         self._held: list[threading.Event] = []  # the gates of the messages held now
+        self._refusals: list[int | None] = []  # what the next messages get: None accepted, or a code
+        self._refused_addresses: dict[str, int] = {}
+        self.refused = 0
+
+    def refuse_next(self, count: int = 1, *, code: int = 451, after: int = 0) -> None:
+        """Accept `after` messages, then refuse `count` with `code` (4xx: try again later; 5xx: never)."""
+        with self._lock:
+            self._refusals = [None] * after + [code] * count
+
+    def accept_all(self) -> None:
+        """No more refusals."""
+        with self._lock:
+            self._refusals, self._refused_addresses = [], {}
+
+    def refuse_always(self, address: str, *, code: int = 550) -> None:
+        with self._lock:
+            self._refused_addresses[address.lower()] = code
+
+    def _refusal(self, rcpt_tos: list[str]) -> str | None:
+        with self._lock:
+            code = next(
+                (
+                    self._refused_addresses[a.lower()]
+                    for a in rcpt_tos
+                    if a.lower() in self._refused_addresses
+                ),
+                None,
+            )
+            if code is None and self._refusals:
+                code = self._refusals.pop(0)
+            elif self._refusals:
+                self._refusals.pop(0)
+            if code is None:
+                return None
+            self.refused += 1
+            return f"{code} {'Try again later' if code < 500 else 'Refused for good'}"
 
     def _record(self, received: Received) -> threading.Event | None:
         """Keep the message; if it is to be held, return the gate it waits on."""

@@ -30,8 +30,12 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "c
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], *, log_path: Path):
-    """Run `celery -A mentoring worker` until the block ends; the log is kept for failure messages."""
+def celery_worker(env: dict[str, str], *, log_path: Path, concurrency: int = 1):
+    """Run `celery -A mentoring worker` until the block ends; the log is kept for failure messages.
+    With `concurrency` above 1, a prefork pool: tasks of one worker run side by side."""
+    pool = (
+        ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
+    )
     full_env = {**os.environ, **env}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -40,8 +44,7 @@ def celery_worker(env: dict[str, str], *, log_path: Path):
                 "-A",
                 "mentoring",
                 "worker",
-                "--pool",
-                "solo",
+                *pool,
                 "--loglevel",
                 "INFO",
                 "--without-mingle",

@@ -13,15 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.services import check_version
-from pairings.models import Goal, Pairing, Side
+from pairings.models import Pairing, Side
 from pairings.selectors import side_of
-from pairings.services import pairing_set_rhythm
-from profiles.models import Person, User
+from pairings.services import GoalProgress, goal_progress_record, pairing_set_rhythm
+from profiles.models import Notification, Person, User
+from profiles.outbox import notify, withdraw
 from programs.models import Theme
 
+from .. import messages
 from ..models import Action, Cancellation, CheckIn, Concern, GoalUpdate, Heartbeat, Meeting, Reflection
 
 BEAT = "beat"
+Kind = Notification.Kind
 
 __all__ = [
     "BEAT",
@@ -80,13 +83,18 @@ def meeting_plan(
     )
     meeting.full_clean()
     meeting.save()
+    notify(*messages.meeting_changed(meeting, by_side=side, kind=Kind.MEETING_PLANNED))
     return meeting
 
 
 @transaction.atomic
 def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime | None = None) -> Meeting:
     """Cancel a planned meeting, or move it when a new time is given; who asked is recorded either way."""
-    meeting = Meeting.objects.select_for_update().select_related("pairing").get(pk=meeting.pk)
+    meeting = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("pairing__program", "pairing__mentor__person", "pairing__mentee__person")
+        .get(pk=meeting.pk)
+    )
     side = _side(meeting.pairing, person)
     if meeting.status != Meeting.Status.PLANNED:
         raise ValidationError(_("Only a planned meeting can be cancelled or moved."))
@@ -100,11 +108,14 @@ def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime 
         previous_starts_at=meeting.starts_at,
         new_starts_at=new_starts_at,
     )
+    previous = meeting.starts_at
     if new_starts_at:
         meeting.starts_at = new_starts_at
     else:
         meeting.status = Meeting.Status.CANCELLED
     meeting.save()
+    kind = Kind.MEETING_MOVED if new_starts_at else Kind.MEETING_CANCELLED
+    notify(*messages.meeting_changed(meeting, by_side=side, kind=kind, previous=previous))
     return meeting
 
 
@@ -144,13 +155,6 @@ class ReflectionInput:
     private_notes: str = ""
 
 
-@dataclass(frozen=True)
-class GoalProgress:
-    goal: Goal
-    progress: int
-    status: str
-
-
 def _reflect(checkin: CheckIn, side: str, person: Person, data: ReflectionInput) -> Reflection:
     if not data.learned.strip():
         raise ValidationError({"learned": _("Say in a line or two what you learned: both sides learn.")})
@@ -175,17 +179,10 @@ def _reflect(checkin: CheckIn, side: str, person: Person, data: ReflectionInput)
 
 
 def _update_goals(pairing: Pairing, side: str, checkin: CheckIn | None, updates: list[GoalProgress]) -> None:
-    for update in updates:
-        if update.goal.pairing_id != pairing.pk:
-            raise ValidationError(_("That goal belongs to another pairing."))
-        goal = Goal.objects.select_for_update().get(pk=update.goal.pk)
-        if (goal.progress, goal.status) == (update.progress, update.status):
-            continue
-        goal.progress, goal.status = update.progress, update.status
-        goal.full_clean()
-        goal.save(update_fields=["progress", "status", "updated_at"])
+    """Progress is written by the pairings service; this app keeps who reported it, and when."""
+    for goal in goal_progress_record(pairing=pairing, updates=updates):
         GoalUpdate.objects.create(
-            goal=goal, checkin=checkin, side=side, progress=update.progress, status=update.status
+            goal=goal, checkin=checkin, side=side, progress=goal.progress, status=goal.status
         )
 
 
@@ -232,6 +229,12 @@ def checkin_log(
     _reflect(checkin, side, person, reflection)
     _update_goals(pairing, side, checkin, list(goal_updates))
     _refresh_rhythm(pairing)
+    # The reminders this check-in answers are taken back; the next are planned from the new due date.
+    withdraw(
+        subjects=[f"pairing:{pairing.pk}"],
+        kinds=messages.CHECKIN_REMINDERS,
+        reason=_("a check-in was logged"),
+    )
     return checkin
 
 
@@ -358,6 +361,8 @@ def concern_raise(*, pairing: Pairing, person: Person, kind: str, text: str) -> 
     concern = Concern(pairing=pairing, raised_by=person, raised_by_side=side, kind=kind, text=text.strip())
     concern.full_clean(exclude=["pairing", "raised_by"])
     concern.save()
+    # HR hears at once, not at the weekly digest; the partner is never told.
+    notify(*messages.concern_raised(concern), at_once=True)
     return concern
 
 

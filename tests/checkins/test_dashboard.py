@@ -32,12 +32,13 @@ from django.utils import timezone
 from checkins import services
 from checkins.dashboard.figures import Filters, dashboard_for
 from checkins.dashboard.rollup import DASHBOARD_HEARTBEAT, rollup_rebuild
-from checkins.models import DashboardRollup, Notification
+from checkins.models import DashboardRollup
 from checkins.selectors import heartbeat_last
 from common.privacy import Hidden
 from pairings import services as pairing_services
 from pairings.models import Pairing
-from profiles.models import Person, PersonHistory
+from profiles import outbox
+from profiles.models import Notification, Person, PersonHistory
 from profiles.services import directory_history_record
 from programs import services as program_services
 from programs.models import Survey
@@ -484,13 +485,13 @@ def test_the_monthly_report_is_planned_once_a_month_for_each_leader_and_hr_admin
 
 
 def test_the_monthly_report_follows_the_email_choices(company, leader):
-    services.notification_preference_set(
+    outbox.notification_preference_set(
         person=leader.person, kind=Notification.Kind.MONTHLY_REPORT, email=False
     )
     services.notifications_plan()
     report = Notification.objects.get(kind=Notification.Kind.MONTHLY_REPORT, recipient=leader.person)
     with time_machine.travel(report.due_at + timedelta(minutes=1)):
-        services.notifications_send_due(senders=1)
+        outbox.notifications_send_due(senders=1)
     report.refresh_from_db()
     assert report.state == Notification.State.SKIPPED  # still in the app, not emailed
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from pairings import services
 from pairings.models import Agreement, MatchRun, Pairing, PairRule, Proposal
 from profiles.services import directory_import
+from tests.delivery import deliver
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +93,7 @@ def test_publish_creates_awaiting_pairings_introduces_both_and_supersedes(
     with django_capture_on_commit_callbacks(execute=True):
         pairings = services.match_run_publish(run=run, actor=hr_admin)
     assert {p.status for p in pairings} == {Pairing.Status.AWAITING}
+    deliver()
     assert len(mail.outbox) == 4  # each person of each pair
     assert "Meet your reverse-mentoring partner" in mail.outbox[0].subject
     assert mail.outbox[0].alternatives  # an HTML part too
@@ -221,6 +223,7 @@ def test_conflict_recheck_flags_a_pair_put_in_one_line_by_an_import(
     flagged = services.pairing_conflicts_recheck()
     assert [p.pk for p in flagged] == [active_pairing.pk]
     assert services.pairing_conflicts_recheck() == []  # flagged once, HR told once
+    deliver()
     assert len([m for m in mail.outbox if "reporting line" in m.subject]) == 1
     pairing = services.pairing_conflict_keep(pairing=active_pairing)
     assert pairing.conflict_flagged_at is None

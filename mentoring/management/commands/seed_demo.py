@@ -13,7 +13,7 @@ from profiles.demo.company import DEMO_PASSWORD, build_company
 from profiles.models import Person, User
 from programs import selectors as program_selectors
 from programs.demo import PAST, answer_past_closing_survey, close_past_cohort, seed_programs
-from programs.models import Enrollment, Program
+from programs.models import Enrollment, Program, Side
 
 
 class Command(BaseCommand):
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         answer_past_closing_survey(respondents=[e.person for i, e in enumerate(paired) if i % 5 != 4])
         close_past_cohort()
         complete_past_cohort()
-        mentors = [e.person for e in paired if e.role == "mentor"]
+        mentors = [e.person for e in paired if e.role == Side.MENTOR]
         others = list(
             Person.objects.filter(level__lte=3, is_active=True, user__isnull=True)
             .exclude(pk__in=program_selectors.participant_person_ids())

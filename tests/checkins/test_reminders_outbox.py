@@ -7,8 +7,9 @@ from django.core import mail
 from django.urls import reverse
 
 from checkins import services
-from checkins.models import Notification, NotificationPreference
 from pairings.models import Pairing
+from profiles import outbox
+from profiles.models import Notification, NotificationPreference
 
 pytestmark = pytest.mark.django_db
 
@@ -26,22 +27,22 @@ def _overdue(pairing, days=3):
 def _working_afternoon(days=3):
     """Five minutes after the send hour (9:00 in London, where the personas live) a few working days ahead."""
     day = datetime.now(UTC).date() + timedelta(days=days)
-    return services.local_send_time(day=day, zone="Europe/London", hour=9) + timedelta(minutes=5)
+    return outbox.local_send_time(day=day, zone_name="Europe/London", hour=9) + timedelta(minutes=5)
 
 
 def test_local_send_time_keeps_the_local_hour_across_daylight_saving():
     berlin = ZoneInfo("Europe/Berlin")
     for day in (date(2027, 3, 26), date(2027, 3, 29), date(2027, 10, 29), date(2027, 11, 1)):
-        at = services.local_send_time(day=day, zone="Europe/Berlin", hour=9)
+        at = outbox.local_send_time(day=day, zone_name="Europe/Berlin", hour=9)
         assert at.astimezone(berlin).hour == 9 and at.astimezone(berlin).weekday() < 5
     # Winter in Berlin is UTC+1, summer UTC+2.
-    assert services.local_send_time(day=date(2027, 3, 26), zone="Europe/Berlin", hour=9).hour == 8
-    assert services.local_send_time(day=date(2027, 3, 29), zone="Europe/Berlin", hour=9).hour == 7
+    assert outbox.local_send_time(day=date(2027, 3, 26), zone_name="Europe/Berlin", hour=9).hour == 8
+    assert outbox.local_send_time(day=date(2027, 3, 29), zone_name="Europe/Berlin", hour=9).hour == 7
 
 
 def test_weekend_reminders_wait_for_monday():
     saturday = date(2027, 3, 6)
-    at = services.local_send_time(day=saturday, zone="America/New_York", hour=9)
+    at = outbox.local_send_time(day=saturday, zone_name="America/New_York", hour=9)
     assert at.astimezone(ZoneInfo("America/New_York")).date() == date(2027, 3, 8)
 
 
@@ -67,8 +68,8 @@ def test_sending_twice_sends_once_with_text_html_and_unsubscribe_header(active_p
     with time_machine.travel(_working_afternoon()):
         services.notifications_plan()
         due = Notification.objects.filter(due_at__lte=datetime.now(UTC)).count()
-        sent = services.notifications_send_due()
-        assert services.notifications_send_due() == 0
+        sent = outbox.notifications_send_due()
+        assert outbox.notifications_send_due() == 0
     assert sent == due == len(mail.outbox)
     message = next(m for m in mail.outbox if m.to == [mentor.person.email] and "overdue" in m.subject)
     assert message.alternatives and "text/html" in message.alternatives[0][1]
@@ -79,10 +80,10 @@ def test_sending_twice_sends_once_with_text_html_and_unsubscribe_header(active_p
 
 def test_email_off_is_skipped_but_still_shows_in_the_app(client, active_pairing, mentor):
     _overdue(active_pairing)
-    services.notification_preference_set(person=mentor.person, kind=Kind.CHECKIN_OVERDUE, email=False)
+    outbox.notification_preference_set(person=mentor.person, kind=Kind.CHECKIN_OVERDUE, email=False)
     with time_machine.travel(_working_afternoon()):
         services.notifications_plan()
-        services.notifications_send_due()
+        outbox.notifications_send_due()
         row = Notification.objects.get(kind=Kind.CHECKIN_OVERDUE, recipient=mentor.person)
         assert row.state == Notification.State.SKIPPED and "email is off" in row.skip_reason
         client.force_login(mentor)
@@ -91,7 +92,7 @@ def test_email_off_is_skipped_but_still_shows_in_the_app(client, active_pairing,
 
 
 def test_essential_kinds_cannot_be_turned_off(mentor):
-    preference = services.notification_preference_set(
+    preference = outbox.notification_preference_set(
         person=mentor.person, kind=Kind.ACCEPTANCE_PENDING, email=False
     )
     assert preference.email is True
@@ -104,13 +105,13 @@ def test_a_pairing_that_ended_is_not_reminded(active_pairing, hr_admin):
     with time_machine.travel(_working_afternoon()):
         services.notifications_plan()
         pairing_services.pairing_end(pairing=active_pairing, user=hr_admin, reason="")
-        services.notifications_send_due()
+        outbox.notifications_send_due()
     skipped = Notification.objects.filter(kind=Kind.CHECKIN_OVERDUE)
     assert {n.state for n in skipped} == {Notification.State.SKIPPED}
 
 
 def test_one_click_unsubscribe_works_without_logging_in(client, mentor):
-    token = services.unsubscribe_token(person_id=mentor.person.pk, kind=Kind.INACTIVITY)
+    token = outbox.unsubscribe_token(person_id=mentor.person.pk, kind=Kind.INACTIVITY)
     url = reverse("checkins:unsubscribe", args=[token])
     assert client.get(url).status_code == 200  # a page that asks, for people who click
     response = client.post(url, {"List-Unsubscribe": "One-Click"})
@@ -130,6 +131,14 @@ def test_unread_count_in_the_navigation_and_reading_clears_it(client, active_pai
     assert Notification.objects.filter(recipient=mentor.person, read_at__isnull=True).count() == 0
 
 
+def _failed_row(active_pairing) -> Notification:
+    _overdue(active_pairing)
+    services.notifications_plan()
+    row = Notification.objects.first()
+    Notification.objects.filter(pk=row.pk).update(state=Notification.State.FAILED, last_error="SMTP 550")
+    return row
+
+
 @pytest.mark.parametrize(
     ("persona", "expected"),
     [
@@ -141,10 +150,18 @@ def test_unread_count_in_the_navigation_and_reading_clears_it(client, active_pai
         ("outsider", 403),
     ],
 )
-def test_operations_page_is_for_hr(client, request, persona, expected):
+def test_operations_page_is_for_hr(client, request, active_pairing, persona, expected):
+    row = _failed_row(active_pairing)
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse("checkins:operations")).status_code == expected
-    assert client.post(reverse("checkins:operations"), {"retry": ["1"]}).status_code in {expected, 302}
+    response = client.post(reverse("checkins:operations"), {"row": [str(row.pk)], "action": "retry"})
+    row.refresh_from_db()
+    if expected == 200:
+        assert response.status_code == 302 and row.state == Notification.State.PENDING
+    else:
+        # Refused, and the row is exactly as it was: still failed, its error kept.
+        assert response.status_code == 403
+        assert (row.state, row.last_error, row.attempts) == (Notification.State.FAILED, "SMTP 550", 0)
 
 
 @pytest.mark.parametrize(
@@ -165,15 +182,32 @@ def test_notification_pages_need_a_directory_entry(client, request, persona, exp
 
 
 def test_operations_retry_puts_a_failed_row_back(client, hr_admin, active_pairing):
-    _overdue(active_pairing)
-    services.notifications_plan()
-    row = Notification.objects.first()
-    Notification.objects.filter(pk=row.pk).update(state=Notification.State.FAILED, last_error="SMTP 550")
+    row = _failed_row(active_pairing)
     client.force_login(hr_admin)
     assert "SMTP 550" in client.get(reverse("checkins:operations")).content.decode()
-    client.post(reverse("checkins:operations"), {"retry": [str(row.pk)]})
+    client.post(reverse("checkins:operations"), {"row": [str(row.pk)], "action": "retry"})
     row.refresh_from_db()
-    assert row.state == Notification.State.PENDING
+    assert row.state == Notification.State.PENDING and row.attempts == 0
+
+
+def test_operations_confirms_a_row_that_may_have_been_sent(client, hr_admin, active_pairing):
+    """HR asked the person: it arrived. It becomes sent, and is never sent again; a failed row is not
+    "confirmed" by the same button (it never reached the server)."""
+    row = _failed_row(active_pairing)
+    other = Notification.objects.exclude(pk=row.pk).first()
+    Notification.objects.filter(pk=other.pk).update(
+        state=Notification.State.UNCERTAIN, last_error="timed out"
+    )
+    client.force_login(hr_admin)
+    html = client.get(reverse("checkins:operations")).content.decode()
+    assert "May have been sent" in html and "timed out" in html
+    client.post(reverse("checkins:operations"), {"row": [str(row.pk), str(other.pk)], "action": "confirm"})
+    row.refresh_from_db()
+    other.refresh_from_db()
+    assert other.state == Notification.State.SENT and row.state == Notification.State.FAILED
+    with time_machine.travel(_working_afternoon()):
+        outbox.notifications_send_due()
+    assert outbox.delivery.message_id(other) not in {m.extra_headers.get("Message-ID") for m in mail.outbox}
 
 
 def test_anonymous_visitors_go_to_login(client):

@@ -1,0 +1,60 @@
+"""The notification outbox: every email and in-app message is a row of profiles.Notification.
+
+- planning.py: how any app plans a message inside the transaction of the event that causes it, and
+  hands one that must go out at once to the sender when that transaction commits;
+- delivery.py: the sweep that sends due rows, each once, and what a failure means for a row;
+- preferences.py: what each person chooses to get by email, and the one-click unsubscribe;
+- selectors.py: the in-app list, the unread count, and HR's view of the outbox.
+
+It lives in profiles, under every other app, because every app writes to people; apps depend one way.
+"""
+
+from .delivery import (
+    MAX_ATTEMPTS,
+    STALE_CLAIM,
+    notification_confirm_sent,
+    notification_retry,
+    notifications_send_due,
+    notifications_send_now,
+)
+from .planning import (
+    Message,
+    local_send_time,
+    local_today,
+    next_send_time,
+    notify,
+    plan,
+    to_hr_admins,
+    withdraw,
+)
+from .preferences import (
+    ESSENTIAL,
+    notification_kinds_for,
+    notification_mark_read,
+    notification_preference_set,
+    unsubscribe_token,
+    unsubscribe_with_token,
+)
+
+__all__ = [
+    "ESSENTIAL",
+    "MAX_ATTEMPTS",
+    "STALE_CLAIM",
+    "Message",
+    "local_send_time",
+    "local_today",
+    "notification_confirm_sent",
+    "notification_kinds_for",
+    "notification_mark_read",
+    "notification_preference_set",
+    "notification_retry",
+    "notifications_send_due",
+    "notifications_send_now",
+    "next_send_time",
+    "notify",
+    "plan",
+    "to_hr_admins",
+    "unsubscribe_token",
+    "unsubscribe_with_token",
+    "withdraw",
+]

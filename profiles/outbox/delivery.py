@@ -1,0 +1,367 @@
+"""Delivering the outbox: each due row claimed, sent and recorded, once.
+
+A row is claimed just before its own send (one UPDATE ... FOR UPDATE SKIP LOCKED statement, so senders
+share the work without waiting on or repeating each other), then marked sent with a conditional update.
+What a failure means depends on where it happened:
+
+- the mail server can't be reached (the connection fails): the row goes back untouched and the sweep
+  pauses; an outage spends nobody's attempts, and the next sweep starts again;
+- the server refused this message (a 4xx, or anything else about the row): one attempt is spent and it
+  is retried after 5, 10, 20, 40 minutes, then marked failed for HR to look at; a 5xx refusal is failed
+  at once (the server said it never will);
+- the server may have taken the message but its answer was lost (a timeout or a dropped connection in
+  the middle of the send): the row is "may have been sent", never sent again on its own; HR looks and
+  says whether it arrived. A worker killed mid-send leaves its row in "sending", which is the same.
+
+Every attempt carries the row's own Message-ID, so a mail system that got a message twice (HR resending
+one that had in fact arrived) can tell it is one message. One sweep runs at a time per worker (an
+advisory lock named after the worker), so a worker strands at most OUTBOX_SENDERS rows in "sending".
+"""
+
+import logging
+import smtplib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from enum import Enum
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import connection, connections, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Notification, NotificationPreference, Person
+from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, unsubscribe_token
+
+log = logging.getLogger(__name__)
+
+State = Notification.State
+MAX_ATTEMPTS = 5
+STALE_CLAIM = timedelta(minutes=15)
+
+
+# --- Claiming -----------------------------------------------------------------------------------------------
+
+_CLAIMED_FIELDS = [
+    "id",
+    "recipient_id",
+    "email",
+    "kind",
+    "subject",
+    "title",
+    "body",
+    "link",
+    "why",
+    "attempts",
+    "created_at",
+]
+_RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active"]
+_CLAIM_ONE_SQL = """
+WITH claimed AS (
+    UPDATE profiles_notification SET state = 'sending', claimed_at = %s
+    WHERE id = (
+        SELECT id FROM profiles_notification
+        WHERE state = 'pending' AND due_at <= %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
+        {only}
+        ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, recipient_id, email, kind, subject, title, body, link, why, attempts, created_at
+)
+SELECT claimed.*, person.id, person.full_name, person.email, person.is_active
+FROM claimed LEFT JOIN profiles_person person ON person.id = claimed.recipient_id
+"""
+
+
+def _loaded(model, values: dict):
+    """An instance as the ORM would load it with only these columns (the others load on access)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _claim(now: datetime, only: list[int] | None) -> Notification | None:
+    """Move the next due row to "sending", stamped with the moment it was claimed, and return it.
+
+    On PostgreSQL one statement (one round trip, one commit) that also returns what its email needs.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        sql = _CLAIM_ONE_SQL.format(only="AND id = ANY(%s)" if only is not None else "")
+        params = [timezone.now(), now, now] + ([list(only)] if only is not None else [])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        split = len(_CLAIMED_FIELDS)
+        notification = _loaded(Notification, dict(zip(_CLAIMED_FIELDS, row[:split], strict=True)))
+        person = dict(zip(_RECIPIENT_FIELDS, row[split:], strict=True))
+        notification.recipient = _loaded(Person, person) if person["id"] is not None else None
+        return notification
+    with transaction.atomic():
+        rows = Notification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            state=State.PENDING,
+            due_at__lte=now,
+        )
+        if only is not None:
+            rows = rows.filter(pk__in=only)
+        notification = rows.select_related("recipient").order_by("due_at", "pk").first()
+        if notification is not None:
+            Notification.objects.filter(pk=notification.pk, state=State.PENDING).update(
+                state=State.SENDING, claimed_at=timezone.now()
+            )
+    return notification
+
+
+# --- The email ----------------------------------------------------------------------------------------------
+
+
+def message_id(notification: Notification) -> str:
+    """The row's own Message-ID, the same on every attempt."""
+    domain = urlsplit(settings.SITE_URL).hostname or "twoway.invalid"
+    return f"<twoway.{notification.pk}.{int(notification.created_at.timestamp())}@{domain}>"
+
+
+def _absolute(link: str) -> str:
+    return link if link.startswith(("http://", "https://")) else settings.SITE_URL + link
+
+
+def _email(notification: Notification) -> EmailMultiAlternatives:
+    recipient = notification.recipient
+    to = notification.email or (recipient.email if recipient else "")
+    essential = notification.kind in ESSENTIAL or recipient is None
+    context = {
+        "n": notification,
+        "name": recipient.full_name if recipient else "",
+        "link": _absolute(notification.link) if notification.link else "",
+        "preferences": settings.SITE_URL + reverse("checkins:preferences"),
+        "essential": essential,
+        # An invitation or a login email: the person asked for it (or HR did), so no email choices apply.
+        "asked": notification.kind in NOT_CHOSEN,
+        "unsubscribe": ""
+        if essential
+        else settings.SITE_URL
+        + reverse(
+            "checkins:unsubscribe", args=[unsubscribe_token(person_id=recipient.pk, kind=notification.kind)]
+        ),
+    }
+    headers = {"Message-ID": message_id(notification)}
+    if not essential:
+        headers |= {
+            "List-Unsubscribe": f"<{context['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    message = EmailMultiAlternatives(
+        subject=" ".join(render_to_string("emails/notification/subject.txt", context).split()),
+        body=render_to_string("emails/notification/body.txt", context),
+        to=[to],
+        headers=headers,
+    )
+    message.attach_alternative(render_to_string("emails/notification/body.html", context), "text/html")
+    return message
+
+
+# --- What a failure means ---------------------------------------------------------------------------------------
+
+
+class Outcome(Enum):
+    UNREACHABLE = "unreachable"  # no connection to the mail server: put back, pause the sweep
+    REFUSED = "refused"  # this message refused for now: an attempt spent, retried later
+    REJECTED = "rejected"  # refused for good (5xx): failed at once
+    UNCERTAIN = "uncertain"  # cut off mid-send: the server may have it
+
+
+def classify(exc: BaseException) -> Outcome:
+    """What a failure while sending one message means for its row."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return Outcome.REJECTED if codes and all(code >= 500 for code in codes) else Outcome.REFUSED
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return Outcome.REJECTED if exc.smtp_code >= 500 else Outcome.REFUSED
+    if isinstance(exc, smtplib.SMTPServerDisconnected | TimeoutError | ConnectionError):
+        return Outcome.UNCERTAIN
+    return Outcome.REFUSED
+
+
+def _update(notification: Notification, **values) -> int:
+    if notification.kind in SECRET and values.get("state") in {State.SENT, State.FAILED, State.SKIPPED}:
+        values |= {"body": "", "link": ""}  # the link worked like a password: not kept once used
+    return Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(**values)
+
+
+# Recording a send need not wait for the disk: losing this write in a database crash is safe (the row
+# stays "sending" and is surfaced, never re-sent); the claim before it did wait.
+_MARK_SENT_SQL = """
+WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+UPDATE profiles_notification SET state = 'sent', sent_at = %s, attempts = %s, last_error = ''
+FROM no_wait WHERE id = %s AND state = 'sending'
+"""
+
+
+def _mark_sent(notification: Notification) -> int:
+    attempts = notification.attempts + 1
+    if (
+        connection.vendor == "postgresql"
+        and notification.kind not in SECRET
+        and not connection.in_atomic_block
+    ):
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_SENT_SQL, [timezone.now(), attempts, notification.pk])
+            return cursor.rowcount
+    return _update(notification, state=State.SENT, sent_at=timezone.now(), attempts=attempts, last_error="")
+
+
+def _after_failure(notification: Notification, exc: BaseException, outcome: Outcome, now: datetime) -> None:
+    attempts = notification.attempts + 1
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if outcome == Outcome.UNREACHABLE:
+        # Not this row's fault: back to pending as it was, for the next sweep.
+        _update(notification, state=State.PENDING, claimed_at=None, last_error=error)
+    elif outcome == Outcome.UNCERTAIN:
+        _update(notification, state=State.UNCERTAIN, attempts=attempts, last_error=error)
+    elif outcome == Outcome.REJECTED or attempts >= MAX_ATTEMPTS:
+        _update(notification, state=State.FAILED, attempts=attempts, last_error=error)
+    else:
+        retry = now + timedelta(minutes=5 * 2 ** (attempts - 1))
+        _update(notification, state=State.PENDING, attempts=attempts, last_error=error, next_attempt_at=retry)
+
+
+def _skip_reason(notification: Notification, email_off: set[tuple[int, str]]) -> str:
+    recipient = notification.recipient
+    if recipient is None:
+        return ""
+    if notification.kind not in ESSENTIAL and (recipient.pk, notification.kind) in email_off:
+        return _("email is off for this kind")
+    if not recipient.is_active:
+        return _("the person has left")
+    return ""
+
+
+# --- The sweep --------------------------------------------------------------------------------------------------
+
+
+def _open(mailer) -> None:
+    mailer.open()
+    smtp = getattr(mailer, "connection", None)
+    if smtp is not None:
+        # A connection the server closed while idle fails here, before a message is on its way.
+        status, _text = smtp.noop()
+        if status != 250:
+            raise smtplib.SMTPServerDisconnected(f"NOOP answered {status}")
+
+
+def _close(mailer) -> None:
+    if mailer is None:
+        return
+    try:
+        mailer.close()
+    except Exception:  # noqa: BLE001, S110 - closing a broken connection may fail too; nothing to do
+        pass
+
+
+def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] | None) -> int:
+    """Claim, send and record due rows until none is left or the mail server can't be reached."""
+    sent = 0
+    mailer = None
+    while (notification := _claim(now, only)) is not None:
+        reason = _skip_reason(notification, email_off)
+        if reason:
+            _update(notification, state=State.SKIPPED, skip_reason=reason)
+            continue
+        try:
+            email = _email(notification)
+        except Exception as exc:  # noqa: BLE001 - a message that can't be built is this row's failure
+            _after_failure(notification, exc, Outcome.REFUSED, now)
+            continue
+        if mailer is None:
+            mailer = mailers.default
+            try:
+                _open(mailer)
+            except Exception as exc:  # noqa: BLE001 - the server is unreachable: nobody's attempt spent
+                log.warning("outbox paused: the mail server can't be reached (%s)", exc)
+                _after_failure(notification, exc, Outcome.UNREACHABLE, now)
+                _close(mailer)
+                return sent
+        try:
+            mailer.send_messages([email])
+        except Exception as exc:  # noqa: BLE001 - recorded on the row, as classify() says
+            _after_failure(notification, exc, classify(exc), now)
+            _close(mailer)
+            mailer = None  # reconnect for the next row
+            continue
+        sent += _mark_sent(notification)
+    _close(mailer)
+    return sent
+
+
+def _on_own_connection(function, *args):
+    """Run `function` in a sender thread; its database connection is closed when it ends."""
+    try:
+        return function(*args)
+    finally:
+        connections.close_all()
+
+
+def _email_off() -> set[tuple[int, str]]:
+    return set(NotificationPreference.objects.filter(email=False).values_list("person_id", "kind"))
+
+
+def notifications_send_due(
+    *, now: datetime | None = None, senders: int | None = None, worker: str = ""
+) -> int:
+    """Send every due pending row once; returns how many were sent.
+
+    On PostgreSQL `senders` (settings.OUTBOX_SENDERS) threads share the sweep, each with its own database
+    and SMTP connection and at most one row in "sending". A sweep already running in this `worker`
+    (a redelivered tick overlapping the next) makes this one return at once. Inside a transaction, or
+    on SQLite, the sweep stays in this thread.
+    """
+    now = now or timezone.now()
+    email_off = _email_off()
+    senders = senders or settings.OUTBOX_SENDERS
+    if senders <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return _send_loop(now, email_off, None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [f"twoway-outbox-sweep:{worker}"])
+        if not cursor.fetchone()[0]:
+            log.info("outbox sweep skipped: another sweep of %s is running", worker or "this worker")
+            return 0
+    try:
+        with ThreadPoolExecutor(max_workers=senders, thread_name_prefix="outbox-sender") as pool:
+            futures = [
+                pool.submit(_on_own_connection, _send_loop, now, email_off, None) for _ in range(senders)
+            ]
+        return sum(future.result() for future in futures)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"twoway-outbox-sweep:{worker}"])
+
+
+def notifications_send_now(*, ids: list[int]) -> int:
+    """Send these rows now (a message that must not wait for the next tick), each once."""
+    return _send_loop(timezone.now(), _email_off(), list(ids))
+
+
+# --- HR's decisions --------------------------------------------------------------------------------------------
+
+
+def may_have_been_sent_q() -> Q:
+    """Rows whose send was cut off (the server's answer lost, a worker killed): only a person can tell."""
+    return Q(state=State.UNCERTAIN) | Q(state=State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM)
+
+
+def notification_retry(*, notification_ids: list[int]) -> int:
+    """HR sends again rows that failed, or that may have been sent and did not arrive (HR checked)."""
+    return Notification.objects.filter(
+        Q(state=State.FAILED) | may_have_been_sent_q(), pk__in=notification_ids
+    ).update(state=State.PENDING, attempts=0, next_attempt_at=None, claimed_at=None)
+
+
+def notification_confirm_sent(*, notification_ids: list[int]) -> int:
+    """HR confirms that rows which may have been sent did arrive: they are sent, never sent again."""
+    return Notification.objects.filter(may_have_been_sent_q(), pk__in=notification_ids).update(
+        state=State.SENT, sent_at=timezone.now(), last_error=""
+    )

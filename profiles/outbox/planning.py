@@ -1,0 +1,181 @@
+"""Planning messages: one row per message, unique on (recipient, kind, subject, period), written inside
+the transaction of the event that causes it, so a message exists exactly when its event happened.
+
+Delivery is humane: a reminder goes out at its program's send hour in the recipient's own time zone, on
+a working day, computed with zoneinfo so daylight-saving changes keep the local hour. A message about
+something that just happened goes at once, or on the next sweep.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..models import Notification, Person
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a planner or an event asks the outbox to send: to whom, about what, and why."""
+
+    recipient: Person | None
+    kind: str
+    subject: str  # what it is about: "pairing:12", "survey:3"
+    period: str  # what makes it a new message: a day, a week, a state
+    title: str
+    body: str
+    link: str  # a path of this site, or a full URL
+    why: str  # why the app sent it, in plain words
+    due_at: datetime | None = None  # None: now
+    email: str = ""  # only for a recipient outside the directory (an account email to a login)
+    in_app: bool = True
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_send_time(*, day: date, zone_name: str, hour: int) -> datetime:
+    """`hour` o'clock on `day` in `zone_name`, moved to the next working day if it falls on a weekend, in
+    UTC. zoneinfo gives the right offset on either side of a daylight-saving change."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=zone(zone_name)).astimezone(UTC)
+
+
+def local_today(person: Person, now: datetime) -> date:
+    """The day it is for this person, in their own time zone."""
+    return now.astimezone(zone(person.time_zone)).date()
+
+
+# A message planned after its send hour (a late change, the first tick after an outage) waits for the
+# next working day's send hour rather than going out in the evening.
+LATE_PLAN_GRACE = timedelta(minutes=10)
+
+
+def next_send_time(*, person: Person, hour: int, now: datetime) -> datetime:
+    """The person's next `hour` o'clock on a working day, in their own time zone: today's if it has not
+    passed (give or take LATE_PLAN_GRACE), else the next working day's."""
+    today = local_today(person, now)
+    due = local_send_time(day=today, zone_name=person.time_zone, hour=hour)
+    if due < now - LATE_PLAN_GRACE:
+        due = local_send_time(day=today + timedelta(days=1), zone_name=person.time_zone, hour=hour)
+    return due
+
+
+_COLUMNS = (
+    "recipient_id",
+    "email",
+    "kind",
+    "subject",
+    "period",
+    "title",
+    "body",
+    "link",
+    "why",
+    "in_app",
+    "state",
+    "due_at",
+    "attempts",
+    "last_error",
+    "skip_reason",
+    "created_at",
+)
+
+
+def _row(message: Message, now: datetime) -> tuple:
+    recipient = message.recipient
+    return (
+        recipient.pk if recipient else None,
+        (message.email or (recipient.email if recipient else "")).lower(),
+        message.kind,
+        message.subject[:60],
+        message.period[:40],
+        message.title[:200],
+        message.body,
+        message.link[:500],
+        message.why[:300],
+        message.in_app,
+        Notification.State.PENDING,
+        message.due_at or now,
+        0,
+        "",
+        "",
+        now,
+    )
+
+
+def plan(messages: Iterable[Message], *, now: datetime | None = None) -> list[int]:
+    """Insert a row for each message; one already planned (the same recipient, kind, subject and period)
+    is left as it is. A fixed number of queries per thousand messages. Returns the new rows' ids."""
+    now = now or timezone.now()
+    rows = [_row(m, now) for m in messages]
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = ", ".join(_COLUMNS)
+    placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    ids: list[int] = []
+    for start in range(0, len(rows), 1000):
+        batch = rows[start : start + 1000]
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} "  # noqa: S608 - our own table and columns
+            "ON CONFLICT DO NOTHING RETURNING id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for row in batch for value in row])
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def notify(*messages: Message, at_once: bool = False) -> list[int]:
+    """Plan messages as part of the transaction of the event that causes them.
+
+    With at_once (a password reset, an invitation, a new concern for HR) the new rows are handed to the
+    sender as soon as that transaction commits, rather than at the next tick; with the same guarantees,
+    since the sender claims each row before sending it. Should the hand-over be lost (the broker down),
+    the next sweep sends them. A rolled-back event plans nothing.
+    """
+    ids = plan(messages)
+    if at_once and ids:
+        from ..tasks import send_notifications  # noqa: PLC0415 - tasks import the outbox
+
+        # robust: a broker that can't take the hand-over must not fail the event; the sweep sends them.
+        transaction.on_commit(lambda: send_notifications.delay(ids), robust=True)
+    return ids
+
+
+def withdraw(*, subjects: list[str], kinds: list[str], reason: str, recipient: Person | None = None) -> int:
+    """Take back messages about these subjects that have not gone yet (a pairing ended, an invitation was
+    replaced): they are skipped with the reason and leave the in-app list; a secret link is wiped."""
+    from .preferences import SECRET  # noqa: PLC0415
+
+    if not subjects:
+        return 0
+    pending = Notification.objects.filter(
+        subject__in=subjects, kind__in=kinds, state=Notification.State.PENDING
+    )
+    if recipient is not None:
+        pending = pending.filter(recipient=recipient)
+    pending.filter(kind__in=SECRET).update(body="", link="")
+    return pending.update(state=Notification.State.SKIPPED, skip_reason=reason[:200], in_app=False)
+
+
+def to_hr_admins(**fields) -> list[Message]:
+    """The same message for every active HR admin: in the app and by email for those in the directory,
+    by email alone for an HR login that has no directory entry (nobody who must know is left out)."""
+    from ..models import User  # noqa: PLC0415
+
+    admins = User.objects.filter(is_active=True, is_hr_admin=True).select_related("person").order_by("pk")
+    messages = []
+    for user in admins:
+        person = getattr(user, "person", None)
+        if person is not None and person.is_active:
+            messages.append(Message(recipient=person, **fields))
+        else:
+            messages.append(Message(recipient=None, email=user.email, in_app=False, **fields))
+    return messages

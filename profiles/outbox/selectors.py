@@ -1,0 +1,61 @@
+"""Reads of the outbox: a person's notifications and unread count, and HR's view of delivery."""
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from ..models import Notification, NotificationPreference, Person
+from .delivery import STALE_CLAIM, may_have_been_sent_q
+
+State = Notification.State
+
+
+def notifications_of(*, person: Person) -> QuerySet[Notification]:
+    """What a person sees in the app: their messages that are due, newest first."""
+    return Notification.objects.filter(recipient=person, in_app=True, due_at__lte=timezone.now()).order_by(
+        "-due_at", "-pk"
+    )
+
+
+def unread_count(*, person: Person) -> int:
+    return Notification.objects.filter(
+        recipient=person, in_app=True, read_at__isnull=True, due_at__lte=timezone.now()
+    ).count()
+
+
+def email_off_kinds(*, person: Person) -> set[str]:
+    return set(
+        NotificationPreference.objects.filter(person=person, email=False).values_list("kind", flat=True)
+    )
+
+
+def stale_claims() -> QuerySet[Notification]:
+    """Rows a worker claimed more than 15 minutes ago and never finished: maybe sent, maybe not."""
+    return Notification.objects.filter(state=State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM)
+
+
+def may_have_been_sent() -> QuerySet[Notification]:
+    """Rows whose send was cut off (the server's answer lost, a worker killed): a person decides."""
+    return Notification.objects.filter(may_have_been_sent_q())
+
+
+def outbox_overview() -> dict:
+    counts = dict(Notification.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    return {
+        "counts": [(label, counts.get(value, 0), value) for value, label in State.choices],
+        "failures": list(
+            Notification.objects.filter(state=State.FAILED)
+            .select_related("recipient")
+            .order_by("-due_at")[:100]
+        ),
+        "uncertain": list(may_have_been_sent().select_related("recipient").order_by("claimed_at")[:100]),
+        "retrying": list(
+            Notification.objects.filter(state=State.PENDING, attempts__gt=0)
+            .select_related("recipient")
+            .order_by("next_attempt_at")[:100]
+        ),
+        "recent": list(
+            Notification.objects.filter(state=State.SENT)
+            .select_related("recipient")
+            .order_by("-sent_at")[:20]
+        ),
+    }
