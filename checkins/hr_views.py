@@ -19,7 +19,7 @@ from pairings.selectors import pairing_get_for_user
 from profiles import outbox
 from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import hr_admin_required
-from programs.models import Program
+from programs.selectors import program_choices
 
 from . import selectors, services
 from .forms_hr import UNRESOLVED, ConcernFilterForm, ConcernHandleForm, PairHealthFilterForm
@@ -54,7 +54,7 @@ def _trend_word(pairing: selectors.PairHealth) -> str:
 
 @hr_admin_required
 def pair_health(request):
-    programs = Program.objects.filter(archived_at__isnull=True).only("pk", "name").order_by("name", "pk")
+    programs = program_choices()
     form = PairHealthFilterForm(request.GET or None, programs=programs)
     program_id = form.program_id()
     pairings = selectors.pair_health(user=request.user, program_id=program_id)
@@ -90,7 +90,7 @@ PAIR_HEALTH_CSV_BATCH = 500
 def pair_health_csv(request):
     """Every active pair of pair health (or of one program), at-risk first, as CSV: what HR sees on the
     page (dates, counts, statuses and names), never what a pair said. Streamed in batches."""
-    programs = Program.objects.only("pk", "name")
+    programs = program_choices()
     form = PairHealthFilterForm(request.GET or None, programs=programs)
     ids = list(selectors.pair_health(user=request.user, program_id=form.program_id()))
 
@@ -144,7 +144,7 @@ def concern_queue(request):
         concerns = concerns.exclude(status=Concern.Status.RESOLVED)
     pairing = None
     if pairing_id := form.pairing_id():
-        pairing, _side = pairing_get_for_user(user=request.user, pk=pairing_id)
+        pairing = pairing_get_for_user(user=request.user, pk=pairing_id, allow_hr=True).pairing
         concerns = concerns.filter(pairing=pairing)
     # The queue names the pair; it never needs the text, so it never loads it.
     concerns = concerns.select_related("pairing__mentor__person", "pairing__mentee__person").defer(
@@ -161,7 +161,7 @@ def concern_queue(request):
 @hr_admin_required
 def concern_handle(request, pk):
     concern = selectors.concern_for_user(user=request.user, pk=pk)
-    pairing, _side = pairing_get_for_user(user=request.user, pk=concern.pairing_id)
+    pairing = pairing_get_for_user(user=request.user, pk=concern.pairing_id, allow_hr=True).pairing
     form = ConcernHandleForm(request.POST or None, concern=concern)
     stale = False
     if request.method == "POST" and form.is_valid():

@@ -224,6 +224,10 @@ class Concern(models.Model):
     def __str__(self):
         return f"Concern {self.pk} ({self.status})"
 
+    @property
+    def raised_by_mentor(self) -> bool:
+        return self.raised_by_side == Side.MENTOR
+
 
 # --- Dashboard rollups ------------------------------------------------------------------------------------
 # What the leaders' dashboards read: sums and counts of people, rebuilt as a whole by a Celery task

@@ -33,9 +33,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
-from pairings.selectors import side_of
+from pairings.selectors import conflict_count, live_pairings_of, side_of
 from profiles.models import Person, User
-from programs.models import Enrollment
+from programs.selectors import pending_enrollment_count
 
 from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting
 from .services import BEAT
@@ -51,18 +51,18 @@ def heartbeat_last(*, name: str = BEAT) -> datetime | None:
 # --- Fetch and authorise ----------------------------------------------------------------------------
 
 
-def pairing_for_participant(*, user: User, pk: int) -> tuple[Pairing, Person, str]:
-    """One of the user's own pairings, their Person and side; anyone else's is "not found"."""
-    person = Person.objects.filter(user=user).first()
-    pairing = (
-        Pairing.objects.select_related("program", "agreement", "mentor__person", "mentee__person")
+def meeting_for_participant(*, person: Person, pk: int) -> Meeting:
+    """A meeting of one of the person's own pairings; anyone else's is "not found"."""
+    meeting = (
+        Meeting.objects.select_related(
+            "pairing__program", "pairing__mentor__person", "pairing__mentee__person"
+        )
         .filter(pk=pk)
         .first()
     )
-    side = side_of(pairing, person) if pairing and person else None
-    if side is None:
+    if meeting is None or side_of(meeting.pairing, person) is None:
         raise Http404
-    return pairing, person, side
+    return meeting
 
 
 def checkin_for_participant(*, user: User, pk: int) -> tuple[CheckIn, Person, str]:
@@ -128,6 +128,10 @@ class PairingView:
     actions: list[Action]
     goal_review_due: bool
 
+    @property
+    def is_mentor(self) -> bool:
+        return self.side == Side.MENTOR
+
 
 def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
     """What a participant may read of a check-in's reflections: both sides' learned and change-next-time;
@@ -138,6 +142,7 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
         rows.append(
             {
                 "side": reflection.side,
+                "by_mentor": reflection.side == Side.MENTOR,
                 "mine": mine,
                 "learned": reflection.learned,
                 "change_next_time": reflection.change_next_time,
@@ -154,9 +159,8 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     now = timezone.now()
     today = timezone.localdate()
     start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
-    mine = list(Enrollment.objects.filter(person=person).values_list("pk", flat=True))
     pairings = list(
-        Pairing.objects.filter(Q(mentor__in=mine) | Q(mentee__in=mine), status__in=Pairing.LIVE)
+        live_pairings_of(person=person)
         .select_related("program", "agreement", "mentor__person__profile", "mentee__person__profile")
         .prefetch_related(
             Prefetch("goals", queryset=Goal.objects.exclude(status=Goal.Status.DROPPED)),
@@ -191,7 +195,7 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     views = []
     for pairing in pairings:
         side = side_of(pairing, person)
-        partner = pairing.mentee.person if side == Side.MENTOR else pairing.mentor.person
+        partner = pairing.partner_of(side)
         shown = recent_checkins[pairing.pk]
         goals = list(pairing.goals.all())
         last_review = max((g.updated_at for g in goals), default=pairing.activated_at or pairing.created_at)
@@ -209,7 +213,7 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
                 awaiting_my_side=[c for c in shown if all(r.side != side for r in c.reflections.all())],
                 actions=pairing.action_list[:5],
                 goal_review_due=bool(goals)
-                and pairing.status == Pairing.Status.ACTIVE
+                and pairing.is_active
                 and now - last_review >= timedelta(weeks=pairing.program.goal_review_weeks),
             )
         )
@@ -378,11 +382,9 @@ def digest_figures() -> dict[str, int]:
     """The HR weekly digest's counts: at-risk pairs, enrollments waiting, open concerns, conflicts."""
     return {
         "risk": _risk_flags(Pairing.objects.filter(status=Pairing.Status.ACTIVE)).filter(risk__gt=0).count(),
-        "pending": Enrollment.objects.filter(status=Enrollment.Status.PENDING).count(),
+        "pending": pending_enrollment_count(),
         "concerns": Concern.objects.exclude(status=Concern.Status.RESOLVED).count(),
-        "conflicts": Pairing.objects.filter(
-            status__in=Pairing.LIVE, conflict_flagged_at__isnull=False
-        ).count(),
+        "conflicts": conflict_count(),
     }
 
 

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
 from common.views import flash_error, form_errors
-from pairings.models import Goal, Pairing, Side
+from pairings.models import Goal, Side
+from pairings.selectors import pairing_get_for_user
 from profiles import outbox
 from profiles.models import Notification
 from profiles.outbox import selectors as outbox_selectors
@@ -78,7 +79,8 @@ def home(request):
 
 @person_required
 def pairing_journal(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    access = pairing_get_for_user(user=request.user, pk=pk)
+    pairing, side = access.pairing, access.side
     checkins = list(selectors.checkins_of_pairing(pairing=pairing))
     for checkin in checkins:
         checkin.visible = selectors.visible_reflections(checkin, side)
@@ -87,9 +89,8 @@ def pairing_journal(request, pk):
 
 @person_required
 def checkin_log(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
-    if pairing.status != Pairing.Status.ACTIVE:
-        raise Http404
+    access = pairing_get_for_user(user=request.user, pk=pk, require_active=True)
+    pairing, person = access.pairing, access.person
     meeting = None
     if request.GET.get("meeting") or request.POST.get("meeting"):
         meeting = get_object_or_404(
@@ -221,7 +222,8 @@ def shared_notes_edit(request, pk):
 
 @person_required
 def goal_review(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    access = pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     form = GoalReviewForm(request.POST or None, goals=_open_goals(pairing))
     if request.method == "POST" and form.is_valid():
         try:
@@ -242,7 +244,8 @@ def goal_review(request, pk):
 
 @person_required
 def meeting_plan(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    access = pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     agreement = getattr(pairing, "agreement", None)
     form = MeetingForm(
         request.POST or None,
@@ -271,11 +274,7 @@ def meeting_plan(request, pk):
 
 @person_required
 def meeting_ics(request, pk):
-    meeting = get_object_or_404(
-        Meeting.objects.select_related("pairing__mentor__person", "pairing__mentee__person"), pk=pk
-    )
-    if selectors.side_of(meeting.pairing, request.person) is None:
-        raise Http404
+    meeting = selectors.meeting_for_participant(person=request.person, pk=pk)
     mentor, mentee = meeting.pairing.mentor.person, meeting.pairing.mentee.person
     calendar = Calendar()
     calendar.add("prodid", "-//Twoway//reverse mentoring//EN")
@@ -300,9 +299,7 @@ def meeting_ics(request, pk):
 @person_required
 @require_POST
 def meeting_cancel(request, pk):
-    meeting = get_object_or_404(Meeting.objects.select_related("pairing"), pk=pk)
-    if selectors.side_of(meeting.pairing, request.person) is None:
-        raise Http404
+    meeting = selectors.meeting_for_participant(person=request.person, pk=pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         flash_error(request, ValidationError(_("Enter a valid date and time, or leave it empty to cancel.")))
@@ -322,7 +319,8 @@ def meeting_cancel(request, pk):
 
 @person_required
 def action_new(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    access = pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person, side = access.pairing, access.person, access.side
     if side != Side.MENTEE:
         raise Http404
     form = ActionForm(request.POST or None, program=pairing.program)
@@ -371,7 +369,8 @@ def action_edit(request, pk):
 
 @person_required
 def concern_new(request, pk):
-    pairing, person, side = selectors.pairing_for_participant(user=request.user, pk=pk)
+    access = pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -23,203 +23,52 @@ Explanations are translatable (gettext); they are built for the chosen pairs onl
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from django.utils.text import get_text_list
-from django.utils.translation import gettext, gettext_lazy, ngettext, ngettext_lazy
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_array
 
-from programs.models import Side
-
-FORMATS = ("in_person", "video", "chat", "hybrid")
-FORMAT_LABELS = {
-    "in_person": gettext_lazy("in person"),
-    "video": gettext_lazy("video"),
-    "chat": gettext_lazy("chat"),
-    "hybrid": gettext_lazy("hybrid"),
-}
-DAY_LABELS = {
-    "mon": gettext_lazy("Monday"),
-    "tue": gettext_lazy("Tuesday"),
-    "wed": gettext_lazy("Wednesday"),
-    "thu": gettext_lazy("Thursday"),
-    "fri": gettext_lazy("Friday"),
-    "sat": gettext_lazy("Saturday"),
-    "sun": gettext_lazy("Sunday"),
-}
-# Same msgids as programs.models.AVAILABILITY_CHOICES, so one translation serves both.
-PART_LABELS = {"am": gettext_lazy("%(day)s morning"), "pm": gettext_lazy("%(day)s afternoon")}
-
-# Every eligible pair is worth this much before its soft score: see the module docstring.
-ELIGIBILITY_BASELINE = 1.0
-# Scores are rounded to 4 decimals and optimised as integers of 1/10,000, so totals are exact.
-SCORE_SCALE = 10_000
-MAX_TIME_ZONE_HOURS = 12.0
-TOPICS_FOR_FULL_MARK = 3
-
-# Hard-rule codes, in the order used to count why someone has no eligible partner.
-RULE_LEVEL_GAP = "level_gap"
-RULE_REPORTING_LINE = "reporting_line"
-RULE_CAPACITY = "capacity"  # only for pinned pairs: capacity is otherwise the optimiser's constraint
-RULE_SAME_DEPARTMENT = "same_department"
-RULE_SAME_MANAGER = "same_manager"
-RULE_FORBIDDEN = "forbidden"
-RULE_PREVIOUS_PAIR = "previous_pair"
-RULE_SAME_PERSON = "same_person"
-PAIR_RULES = (
+from .explanations import (
+    _capacity_text,
+    _explain,
+    _no_partner_text,
+    describe_rule,
+)
+from .matching_base import (
+    COMPONENTS,
+    ELIGIBILITY_BASELINE,
+    FORMAT_SCORES,
+    FORMATS,
+    MAX_TIME_ZONE_HOURS,
+    MENTEE,
+    MENTOR,
+    METHOD_ASSIGNMENT,
+    METHOD_LINEAR_PROGRAM,
+    PAIR_RULES,
+    REASON_CAPACITY_TAKEN,
+    REASON_NO_ELIGIBLE_PARTNER,
+    RULE_CAPACITY,
+    RULE_FORBIDDEN,
     RULE_LEVEL_GAP,
+    RULE_PREVIOUS_PAIR,
     RULE_REPORTING_LINE,
     RULE_SAME_DEPARTMENT,
     RULE_SAME_MANAGER,
-    RULE_FORBIDDEN,
-    RULE_PREVIOUS_PAIR,
     RULE_SAME_PERSON,
+    SCORE_SCALE,
+    TOPICS_FOR_FULL_MARK,
+    Candidate,
+    MatchResult,
+    ProposedPair,
+    Rules,
+    Unmatched,
+    Weights,
+    _utc_offset_hours,
+    candidate_from_answers,
+    normalise_label,
 )
-
-REASON_NO_ELIGIBLE_PARTNER = "no_eligible_partner"
-REASON_CAPACITY_TAKEN = "capacity_taken"
-
-MENTOR = Side.MENTOR
-MENTEE = Side.MENTEE
-
-METHOD_ASSIGNMENT = "assignment"
-METHOD_LINEAR_PROGRAM = "linear_program"
-
-COMPONENTS = ("topics", "format", "time_zone", "availability", "language")
-
-
-def normalise_label(text: str) -> str:
-    """A topic or language as the engine compares it: casefolded, trimmed, inner spaces collapsed."""
-    return " ".join(str(text).split()).casefold()
-
-
-def split_comma_text(text: str) -> list[str]:
-    """'English, Spanish ,' -> ['English', 'Spanish'] (display forms, blanks dropped)."""
-    return [" ".join(part.split()) for part in (text or "").split(",") if part.strip()]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One enrollment, as the engine sees it."""
-
-    enrollment_id: int
-    person_id: int
-    name: str  # for explanations only
-    level: int
-    department: str
-    manager_id: int | None  # Person id of the direct manager
-    time_zone: str  # IANA name
-    topics: frozenset[str]  # normalised labels (see normalise_label)
-    preferred_format: str  # in_person | video | chat | hybrid
-    availability: frozenset[str]  # slot codes such as "mon_am"
-    languages: frozenset[str]  # normalised labels
-    capacity: int = 1
-    # Display forms, normalised label -> as the person typed it / as the theme is named.
-    topic_labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-    language_labels: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-
-def candidate_from_answers(
-    *,
-    enrollment_id: int,
-    person_id: int,
-    name: str,
-    level: int,
-    department: str,
-    manager_id: int | None,
-    time_zone: str,
-    theme_names: Iterable[str] = (),
-    extra_topics: str = "",
-    preferred_format: str,
-    availability: Iterable[str] = (),
-    languages: str = "",
-    capacity: int = 1,
-) -> Candidate:
-    """Build a Candidate from an Enrollment's answers: themes + comma-separated free tags, languages."""
-    topic_labels: dict[str, str] = {}
-    for label in [*theme_names, *split_comma_text(extra_topics)]:
-        key = normalise_label(label)
-        if key:
-            topic_labels.setdefault(key, " ".join(str(label).split()))
-    language_labels: dict[str, str] = {}
-    for label in split_comma_text(languages):
-        language_labels.setdefault(normalise_label(label), label)
-    return Candidate(
-        enrollment_id=enrollment_id,
-        person_id=person_id,
-        name=name,
-        level=level,
-        department=department,
-        manager_id=manager_id,
-        time_zone=time_zone,
-        topics=frozenset(topic_labels),
-        preferred_format=preferred_format,
-        availability=frozenset(availability),
-        languages=frozenset(language_labels),
-        capacity=capacity,
-        topic_labels=topic_labels,
-        language_labels=language_labels,
-    )
-
-
-@dataclass(frozen=True)
-class Rules:
-    min_level_gap: int
-    exclude_same_department: bool = True
-    exclude_same_manager: bool = True
-    forbidden: frozenset[tuple[int, int]] = frozenset()  # (mentor enrollment_id, mentee enrollment_id)
-    previous: frozenset[tuple[int, int]] = frozenset()  # (mentor person_id, mentee person_id)
-    avoid_previous: bool = False
-
-
-@dataclass(frozen=True)
-class Weights:
-    topics: float = 3.0
-    format: float = 1.0
-    time_zone: float = 1.0
-    availability: float = 1.0
-    language: float = 1.0
-
-    def __post_init__(self):
-        for name in COMPONENTS:
-            value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"Weight {name!r} must be a finite number >= 0, not {value!r}.")
-
-
-@dataclass(frozen=True)
-class ProposedPair:
-    mentor_enrollment_id: int
-    mentee_enrollment_id: int
-    score: float
-    components: dict[str, float]  # weighted contribution of each component, and the baseline
-    explanation: str
-    pinned: bool = False
-
-
-@dataclass(frozen=True)
-class Unmatched:
-    enrollment_id: int
-    side: str  # "mentor" | "mentee"
-    reason_code: str  # REASON_NO_ELIGIBLE_PARTNER | REASON_CAPACITY_TAKEN
-    reason: str
-    # For no_eligible_partner: how many of the other side each rule ruled out (first failing rule).
-    excluded_by_rule: dict[str, int] = field(default_factory=dict)
-    eligible_partners: int = 0
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    pairs: list[ProposedPair]  # sorted by (mentor enrollment id, mentee enrollment id)
-    unmatched: list[Unmatched]  # candidates with no pair at all; mentors first, then by enrollment id
-    total_score: float
-    method: str = METHOD_ASSIGNMENT  # which exact optimiser ran
-    timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per phase
-
 
 # --- Encoding --------------------------------------------------------------------------------------------
 
@@ -240,16 +89,6 @@ class _Vocabulary:
             for position in positions:
                 bits[row, position >> 6] |= np.uint64(1) << np.uint64(position & 63)
         return bits, counts
-
-
-def _utc_offset_hours(zone: str, at: datetime, cache: dict[str, float]) -> float:
-    if zone not in cache:
-        try:
-            offset = at.astimezone(ZoneInfo(zone)).utcoffset()
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"Unknown time zone {zone!r}.") from error
-        cache[zone] = offset.total_seconds() / 3600.0
-    return cache[zone]
 
 
 def _department_key(department: str) -> str:
@@ -347,20 +186,6 @@ def _check_at(at: datetime) -> datetime:
 
 
 # --- Scores ----------------------------------------------------------------------------------------------
-
-
-def _format_table() -> np.ndarray:
-    table = np.zeros((len(FORMATS), len(FORMATS)))
-    for i, a in enumerate(FORMATS):
-        for j, b in enumerate(FORMATS):
-            if a == b:
-                table[i, j] = 1.0
-            elif {a, b} in ({"hybrid", "in_person"}, {"hybrid", "video"}):
-                table[i, j] = 0.5
-    return table
-
-
-FORMAT_SCORES = _format_table()
 
 
 def _common(bits_a: np.ndarray, bits_b: np.ndarray, rows, cols) -> np.ndarray:
@@ -542,24 +367,6 @@ def _pair_figures(values: dict[str, np.ndarray], k: int) -> tuple[float, dict[st
     return int(values["score_units"][k]) / SCORE_SCALE, components
 
 
-def describe_rule(code: str, mentor: Candidate, mentee: Candidate, rules: Rules) -> str:
-    """A plain sentence for why this pair breaks the hard rule `code`."""
-    if code == RULE_LEVEL_GAP:
-        return gettext(
-            "the mentee's level (%(mentee_level)d) is not at least %(gap)d above the mentor's (%(mentor_level)d)"
-        ) % {"mentee_level": mentee.level, "mentor_level": mentor.level, "gap": rules.min_level_gap}
-    texts = {
-        RULE_REPORTING_LINE: gettext("one of them is in the other's reporting line"),
-        RULE_CAPACITY: gettext("one of them has no place left"),
-        RULE_SAME_DEPARTMENT: gettext("both are in the same department"),
-        RULE_SAME_MANAGER: gettext("both have the same manager"),
-        RULE_FORBIDDEN: gettext("HR ruled this pair out"),
-        RULE_PREVIOUS_PAIR: gettext("they were paired before"),
-        RULE_SAME_PERSON: gettext("it is the same person"),
-    }
-    return texts[code]
-
-
 # --- Optimisation ----------------------------------------------------------------------------------------
 
 
@@ -624,232 +431,6 @@ def _optimise(
         raise RuntimeError("The matching LP returned a fractional solution.")
     picked = np.flatnonzero(chosen > 0.5)
     return sorted((int(rows[edge_r[k]]), int(cols[edge_c[k]])) for k in picked), method
-
-
-# --- Explanations ----------------------------------------------------------------------------------------
-
-
-def _slot_order(code: str) -> tuple[int, int, str]:
-    day, _, part = code.partition("_")
-    days = list(DAY_LABELS)
-    parts = list(PART_LABELS)
-    return (days.index(day) if day in days else 99, parts.index(part) if part in parts else 99, code)
-
-
-def slot_label(code: str) -> str:
-    day, _, part = code.partition("_")
-    if day in DAY_LABELS and part in PART_LABELS:
-        return str(PART_LABELS[part]) % {"day": DAY_LABELS[day]}
-    return code
-
-
-def _display(labels: Iterable[str], *maps: Mapping[str, str]) -> list[str]:
-    shown = []
-    for label in labels:
-        for mapping in maps:
-            if label in mapping:
-                shown.append(mapping[label])
-                break
-        else:
-            shown.append(label)
-    return shown
-
-
-def _hours_text(hours: float) -> str:
-    return f"{hours:g}"
-
-
-def _explain(mentor: Candidate, mentee: Candidate, at: datetime, offsets: dict[str, float]) -> str:
-    parts = []
-    shared = sorted({normalise_label(t) for t in mentor.topics} & {normalise_label(t) for t in mentee.topics})
-    if shared:
-        names = sorted(_display(shared, mentee.topic_labels, mentor.topic_labels), key=str.casefold)
-        parts.append(
-            ngettext("shares %(count)d topic: %(topics)s", "shares %(count)d topics: %(topics)s", len(names))
-            % {"count": len(names), "topics": ", ".join(names)}
-        )
-    else:
-        parts.append(gettext("no shared topic"))
-
-    a, b = mentor.preferred_format, mentee.preferred_format
-    if a == b:
-        parts.append(gettext("both prefer %(format)s") % {"format": FORMAT_LABELS[a]})
-    elif FORMAT_SCORES[FORMATS.index(a), FORMATS.index(b)] > 0:
-        parts.append(
-            gettext("formats partly fit (%(mentor)s for the mentor, %(mentee)s for the mentee)")
-            % {"mentor": FORMAT_LABELS[a], "mentee": FORMAT_LABELS[b]}
-        )
-    else:
-        parts.append(
-            gettext("formats differ (%(mentor)s for the mentor, %(mentee)s for the mentee)")
-            % {"mentor": FORMAT_LABELS[a], "mentee": FORMAT_LABELS[b]}
-        )
-
-    hours = abs(
-        _utc_offset_hours(mentor.time_zone, at, offsets) - _utc_offset_hours(mentee.time_zone, at, offsets)
-    )
-    if hours == 0:
-        parts.append(gettext("no time difference"))
-    else:
-        parts.append(gettext("%(hours)s h apart") % {"hours": _hours_text(hours)})
-
-    if not mentor.availability or not mentee.availability:
-        parts.append(gettext("availability not given by both"))
-    else:
-        slots = sorted(mentor.availability & mentee.availability, key=_slot_order)
-        if not slots:
-            parts.append(gettext("no common free slot"))
-        elif len(slots) <= 3:
-            parts.append(
-                gettext("both free on %(slots)s")
-                % {"slots": get_text_list([slot_label(s) for s in slots], gettext("and"))}
-            )
-        else:
-            parts.append(
-                ngettext(
-                    "both free on %(slots)s and %(count)d other slot",
-                    "both free on %(slots)s and %(count)d other slots",
-                    len(slots) - 2,
-                )
-                % {"slots": ", ".join(slot_label(s) for s in slots[:2]), "count": len(slots) - 2}
-            )
-
-    languages = sorted(
-        {normalise_label(x) for x in mentor.languages} & {normalise_label(x) for x in mentee.languages}
-    )
-    if languages:
-        names = [
-            name[:1].upper() + name[1:]
-            for name in _display(languages, mentee.language_labels, mentor.language_labels)
-        ]
-        parts.append(
-            gettext("both speak %(languages)s") % {"languages": get_text_list(names, gettext("and"))}
-        )
-    else:
-        parts.append(gettext("no common language"))
-
-    sentence = "; ".join(str(p) for p in parts)
-    return sentence[:1].upper() + sentence[1:] + "."
-
-
-# ngettext_lazy(..., "count"): the plural is chosen when formatted with {"count": n}.
-_EXCLUDED_TEXTS = {
-    MENTOR: {
-        RULE_REPORTING_LINE: ngettext_lazy(
-            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
-        ),
-        RULE_SAME_DEPARTMENT: ngettext_lazy(
-            "%(count)d is in the same department", "%(count)d are in the same department", "count"
-        ),
-        RULE_SAME_MANAGER: ngettext_lazy(
-            "%(count)d has the same manager", "%(count)d have the same manager", "count"
-        ),
-        RULE_FORBIDDEN: ngettext_lazy(
-            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
-        ),
-        RULE_PREVIOUS_PAIR: ngettext_lazy(
-            "%(count)d was paired with this mentor before",
-            "%(count)d were paired with this mentor before",
-            "count",
-        ),
-        RULE_SAME_PERSON: ngettext_lazy(
-            "%(count)d is the same person", "%(count)d are the same person", "count"
-        ),
-    },
-    MENTEE: {
-        RULE_REPORTING_LINE: ngettext_lazy(
-            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
-        ),
-        RULE_SAME_DEPARTMENT: ngettext_lazy(
-            "%(count)d is in the same department", "%(count)d are in the same department", "count"
-        ),
-        RULE_SAME_MANAGER: ngettext_lazy(
-            "%(count)d has the same manager", "%(count)d have the same manager", "count"
-        ),
-        RULE_FORBIDDEN: ngettext_lazy(
-            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
-        ),
-        RULE_PREVIOUS_PAIR: ngettext_lazy(
-            "%(count)d was paired with this mentee before",
-            "%(count)d were paired with this mentee before",
-            "count",
-        ),
-        RULE_SAME_PERSON: ngettext_lazy(
-            "%(count)d is the same person", "%(count)d are the same person", "count"
-        ),
-    },
-}
-
-
-def _no_partner_text(side: str, candidate: Candidate, counts: dict[str, int], rules: Rules) -> str:
-    if not counts:
-        if side == MENTOR:
-            return gettext("There are no mentees to pair with.")
-        return gettext("There are no mentors to pair with.")
-    fragments = []
-    for code, count in counts.items():
-        if code == RULE_LEVEL_GAP and side == MENTOR:
-            fragments.append(
-                ngettext(
-                    "%(count)d is below level %(needed)d (%(gap)d above this mentor's level %(level)d)",
-                    "%(count)d are below level %(needed)d (%(gap)d above this mentor's level %(level)d)",
-                    count,
-                )
-                % {
-                    "count": count,
-                    "needed": candidate.level + rules.min_level_gap,
-                    "gap": rules.min_level_gap,
-                    "level": candidate.level,
-                }
-            )
-        elif code == RULE_LEVEL_GAP:
-            fragments.append(
-                ngettext(
-                    "%(count)d is above level %(needed)d (%(gap)d below this mentee's level %(level)d)",
-                    "%(count)d are above level %(needed)d (%(gap)d below this mentee's level %(level)d)",
-                    count,
-                )
-                % {
-                    "count": count,
-                    "needed": candidate.level - rules.min_level_gap,
-                    "gap": rules.min_level_gap,
-                    "level": candidate.level,
-                }
-            )
-        else:
-            fragments.append(str(_EXCLUDED_TEXTS[side][code] % {"count": count}))
-    lead = gettext("No mentee is eligible") if side == MENTOR else gettext("No mentor is eligible")
-    return lead + ": " + ", ".join(fragments) + "."
-
-
-def _capacity_text(side: str, eligible: int, all_by_pins: bool) -> str:
-    if side == MENTOR:
-        if all_by_pins:
-            text = ngettext(
-                "The one eligible mentee is fully taken by pairs HR pinned.",
-                "All %(count)d eligible mentees are fully taken by pairs HR pinned.",
-                eligible,
-            )
-        else:
-            text = ngettext(
-                "The one eligible mentee was paired with someone else: the best total for the program left no place.",
-                "All %(count)d eligible mentees were paired with others: "
-                "the best total for the program left no place.",
-                eligible,
-            )
-    elif all_by_pins:
-        text = ngettext(
-            "The one eligible mentor is fully taken by pairs HR pinned.",
-            "All %(count)d eligible mentors are fully taken by pairs HR pinned.",
-            eligible,
-        )
-    else:
-        text = ngettext(
-            "The one eligible mentor was paired with someone else: the best total for the program left no place.",
-            "All %(count)d eligible mentors were paired with others: the best total for the program left no place.",
-            eligible,
-        )
-    return text % {"count": eligible}
 
 
 # --- The engine ------------------------------------------------------------------------------------------
@@ -1026,3 +607,20 @@ def _unmatched(mentor_list, mentee_list, side_a, side_b, broken, eligible, cells
                 )
             )
     return result
+
+
+# Part of the engine's public face (matching.X), defined with the data and the words it shares.
+__all__ = [
+    "COMPONENTS",
+    "Candidate",
+    "FORMATS",
+    "Rules",
+    "Weights",
+    "candidate_from_answers",
+    "describe_rule",
+    "eligibility_reasons",
+    "explain",
+    "match",
+    "reporting_line",
+    "score_pair",
+]

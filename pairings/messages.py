@@ -70,7 +70,7 @@ def introductions(pairing: Pairing) -> list[Message]:
 def accepted(pairing: Pairing, side: str) -> list[Message]:
     """`side` said yes: the partner hears it, and whether the pairing has now begun."""
     _side, me, partner = next(s for s in pairing.sides() if s[0] != side)
-    if pairing.status == Pairing.Status.ACTIVE:
+    if pairing.is_active:
         title = _("%(name)s said yes too: you are paired") % {"name": partner.full_name}
         body = _(
             "Agree together how you will work and what each of you wants to learn, then plan your first check-in."

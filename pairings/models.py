@@ -84,6 +84,15 @@ class MatchRun(models.Model):
     def is_finished(self) -> bool:
         return self.status not in {self.Status.QUEUED, self.Status.RUNNING}
 
+    @property
+    def is_reviewable(self) -> bool:
+        """Finished and not yet published: HR may change its proposals, then publish."""
+        return self.status == self.Status.DONE
+
+    @property
+    def has_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
 
 class Proposal(models.Model):
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="proposals")
@@ -326,6 +335,10 @@ class Goal(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def is_mentors(self) -> bool:
+        return self.owner_side == Side.MENTOR
 
 
 class MentorRequest(models.Model):

@@ -1,5 +1,6 @@
 """Reads for matching and pairings, and the fetch-and-authorise helpers every view uses."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
@@ -196,14 +197,32 @@ def side_of(pairing: Pairing, person: Person) -> str | None:
     return None
 
 
-def pairing_get_for_user(*, user: User, pk: int) -> tuple[Pairing, str | None]:
-    """The pairing and the user's side in it ("mentor", "mentee", or None for HR).
+@dataclass(frozen=True)
+class PairingAccess:
+    """A pairing as one user may see it: their Person and side, or no side for HR looking at it."""
 
-    Participants see only their own pairings; HR admins see every pairing (without what was said);
-    anyone else gets 404, so ids reveal nothing.
+    pairing: Pairing
+    person: Person | None
+    side: str | None
+
+    @property
+    def is_hr(self) -> bool:
+        return self.side is None
+
+
+def pairing_get_for_user(
+    *, user: User, pk: int, allow_hr: bool = False, require_active: bool = False
+) -> PairingAccess:
+    """The one way every view fetches a pairing for a user, and what they may do with it.
+
+    Its two people get their own pairing with their side. HR admins get any pairing (side None: dates and
+    statuses, never what was said) where `allow_hr`, and 403 on pages that are the pair's alone. Anyone
+    else gets 404, so ids reveal nothing. With `require_active`, a pairing that is not active is 404 too.
     """
     pairing = (
-        Pairing.objects.select_related("program", "mentor__person__profile", "mentee__person__profile")
+        Pairing.objects.select_related(
+            "program", "agreement", "mentor__person__profile", "mentee__person__profile"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -211,9 +230,14 @@ def pairing_get_for_user(*, user: User, pk: int) -> tuple[Pairing, str | None]:
         raise Http404
     person = Person.objects.filter(user=user).first()
     side = side_of(pairing, person) if person else None
-    if side is None and not user.is_hr_admin:
+    if side is None:
+        if not user.is_hr_admin:
+            raise Http404
+        if not allow_hr:
+            raise PermissionDenied
+    if require_active and not pairing.is_active:
         raise Http404
-    return pairing, side
+    return PairingAccess(pairing=pairing, person=person, side=side)
 
 
 def mentor_requests_of_mentor(*, person: Person) -> QuerySet[MentorRequest]:
@@ -242,6 +266,13 @@ def mentee_choice_prompts(*, person: Person) -> dict:
         mentor__person=person, status=MentorRequest.Status.PENDING
     ).count()
     return {"choose_for": choosing, "requests_waiting": requests}
+
+
+def live_pairings_of(*, person: Person) -> QuerySet[Pairing]:
+    """The person's pairings that are awaiting answers or active, on either side."""
+    return Pairing.objects.filter(
+        Q(mentor__person=person) | Q(mentee__person=person), status__in=Pairing.LIVE
+    )
 
 
 def conflict_count() -> int:

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -197,7 +196,7 @@ def program_pairings(request, pk):
             "program": program,
             "pairings": selectors.pairings_for_program(program=program),
             "form": form,
-            "can_pair": program.state in {"matching", "running"},
+            "can_pair": program.allows_pairing,
         },
     )
 
@@ -217,21 +216,23 @@ def conflict_keep(request, pk, pairing_pk):
 
 @login_required
 def pairing_detail(request, pk):
-    pairing, side = selectors.pairing_get_for_user(user=request.user, pk=pk)
-    if side is None:
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk, allow_hr=True)
+    pairing, side = access.pairing, access.side
+    if access.is_hr:
         # HR: dates and statuses only, never the pair's own words.
         return render(request, "pairings/detail_hr.html", {"pairing": pairing})
     partner = pairing.partner_of(side)
     context = {
         "pairing": pairing,
         "side": side,
+        "is_mentor": side == Side.MENTOR,
         "partner": partner,
         "partner_profile": getattr(partner, "profile", None),
-        "my_acceptance": getattr(pairing, f"{side}_accepted_at"),
+        "my_acceptance": pairing.has_accepted(side),
         "decline_form": ReasonForm(prefix="decline"),
         "end_form": ReasonForm(prefix="end"),
     }
-    if pairing.status == Pairing.Status.ACTIVE:
+    if pairing.is_active:
         agreement = pairing.agreement
         context |= {
             "agreement": agreement,
@@ -243,24 +244,18 @@ def pairing_detail(request, pk):
     return render(request, "pairings/detail.html", context)
 
 
-def _my_pairing(request, pk):
-    pairing, side = selectors.pairing_get_for_user(user=request.user, pk=pk)
-    if side is None:
-        raise PermissionDenied
-    return pairing, request.user.person
-
-
 @login_required
 @require_POST
 def pairing_answer(request, pk):
-    pairing, person = _my_pairing(request, pk)
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     try:
         if request.POST.get("answer") == "accept":
             pairing = services.pairing_accept(pairing=pairing, person=person)
             messages.success(
                 request,
                 _("You're paired! Now agree together how you'll work.")
-                if pairing.status == Pairing.Status.ACTIVE
+                if pairing.is_active
                 else _("Thank you. We're waiting for your partner's answer."),
             )
         else:
@@ -277,9 +272,8 @@ def pairing_answer(request, pk):
 
 @login_required
 def agreement_edit(request, pk):
-    pairing, person = _my_pairing(request, pk)
-    if pairing.status != Pairing.Status.ACTIVE:
-        raise Http404
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk, require_active=True)
+    pairing, person = access.pairing, access.person
     form = AgreementForm(request.POST or None, instance=pairing.agreement)
     if request.method == "POST":
         if form.is_valid():
@@ -300,7 +294,8 @@ def agreement_edit(request, pk):
 @login_required
 @require_POST
 def agreement_confirm(request, pk):
-    pairing, person = _my_pairing(request, pk)
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     try:
         agreement = services.agreement_confirm(pairing=pairing, person=person)
     except ValidationError as error:
@@ -317,7 +312,8 @@ def agreement_confirm(request, pk):
 
 @login_required
 def goal_edit(request, pk, goal_pk=None):
-    pairing, person = _my_pairing(request, pk)
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk)
+    pairing, person = access.pairing, access.person
     goal = get_object_or_404(pairing.goals, pk=goal_pk) if goal_pk else None
     form = GoalForm(request.POST or None, instance=goal)
     if request.method == "POST" and form.is_valid():
@@ -337,7 +333,8 @@ def goal_edit(request, pk, goal_pk=None):
 @login_required
 @require_POST
 def pairing_end(request, pk):
-    pairing, _side = selectors.pairing_get_for_user(user=request.user, pk=pk)
+    access = selectors.pairing_get_for_user(user=request.user, pk=pk, allow_hr=True)
+    pairing = access.pairing
     form = ReasonForm(request.POST, prefix="end")
     form.is_valid()
     try:
@@ -346,7 +343,7 @@ def pairing_end(request, pk):
         flash_error(request, error)
     else:
         messages.success(request, _("The pairing has ended. No blame: thank you for the time you gave it."))
-    if request.user.is_hr_admin and _side is None:
+    if access.is_hr:
         return redirect("pairings:program_pairings", pk=pairing.program_id)
     return redirect("pairings:detail", pk=pairing.pk)
 

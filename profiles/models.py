@@ -236,6 +236,17 @@ class Invitation(models.Model):
     def status_label(self) -> str:
         return self.Status(self.status).label
 
+    # The badge's style of each status (the classes are the product's status colours).
+    BADGES = {
+        Status.OPEN: "status-waitlisted",
+        Status.EXPIRED: "status-pending",
+        Status.ACCEPTED: "status-approved",
+    }
+
+    @property
+    def badge_class(self) -> str:
+        return self.BADGES.get(self.status, "status-withdrawn")
+
 
 class MeetingFormat(models.TextChoices):
     IN_PERSON = "in_person", _("In person")

@@ -326,3 +326,15 @@ def outcomes_by_stratum(*, people: QuerySet[Person], start: date, end: date) -> 
         )
         .order_by("level", "department", "location")
     )
+
+
+def hr_admin_people() -> QuerySet[Person]:
+    """HR admins who are in the directory, still here, with a working login."""
+    return Person.objects.filter(user__is_hr_admin=True, user__is_active=True, is_active=True)
+
+
+def report_readers() -> QuerySet[Person]:
+    """Who gets the monthly success report: leaders and HR admins in the directory, still here."""
+    return Person.objects.filter(is_active=True, user__is_active=True).filter(
+        Q(user__is_leader=True) | Q(user__is_hr_admin=True)
+    )

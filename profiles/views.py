@@ -204,7 +204,7 @@ def invitation_accept(request, token):
             request,
             "profiles/invitation_invalid.html",
             # An open invitation can be unusable too: its person left or got a login another way.
-            {"status": invitation.status if invitation else None},
+            {"invitation": invitation},
             status=404,
         )
     if request.user.is_authenticated:

@@ -147,6 +147,21 @@ class Program(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    # What the program's state allows: the services enforce these, views and templates read them.
+    @property
+    def decides_enrollments(self) -> bool:
+        """HR approves, declines or waitlists while enrolling or matching."""
+        return self.state in {self.State.ENROLLING, self.State.MATCHING}
+
+    @property
+    def allows_pairing(self) -> bool:
+        """Pairs are made (a run published, or by hand) while matching or running."""
+        return self.state in {self.State.MATCHING, self.State.RUNNING}
+
+    @property
+    def can_archive(self) -> bool:
+        return self.state == self.State.CLOSED and not self.is_archived
+
     @property
     def family_name(self) -> str:
         """The family the dashboards file this cohort under: its own name when it has none."""
@@ -256,6 +271,28 @@ class Enrollment(models.Model):
 
     def __str__(self):
         return f"{self.person} in {self.program} as {self.role}"
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role == Side.MENTOR
+
+    @property
+    def is_out(self) -> bool:
+        return self.status in {self.Status.DECLINED, self.Status.WITHDRAWN}
+
+    @property
+    def can_change(self) -> bool:
+        """The person may change their answers: the program still enrolls and they are not out."""
+        return self.program.state == Program.State.ENROLLING and not self.is_out
+
+    @property
+    def can_withdraw(self) -> bool:
+        """The person may withdraw until matching is done."""
+        return self.program.decides_enrollments and self.status != self.Status.WITHDRAWN
+
+    @property
+    def can_be_decided(self) -> bool:
+        return self.program.decides_enrollments and self.status != self.Status.WITHDRAWN
 
 
 AVAILABILITY_CHOICES = [

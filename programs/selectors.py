@@ -27,6 +27,16 @@ from .models import (
 Status = Enrollment.Status
 
 
+def pending_enrollment_count() -> int:
+    """Enrollments waiting for HR's decision, in every program."""
+    return Enrollment.objects.filter(status=Status.PENDING).count()
+
+
+def program_choices() -> QuerySet[Program]:
+    """The programs HR filters by (not archived), as name and id only."""
+    return Program.objects.filter(archived_at__isnull=True).only("pk", "name").order_by("name", "pk")
+
+
 def program_list_for_hr(*, archived: bool = False) -> QuerySet[Program]:
     return Program.objects.filter(archived_at__isnull=not archived).annotate(
         enrolled_count=Count("enrollments", filter=~Q(enrollments__status=Status.WITHDRAWN)),

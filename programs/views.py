@@ -276,7 +276,7 @@ def enrollment_list(request, pk):
             "roles": Side.choices,
             "statuses": Enrollment.Status.choices,
             "decision_form": DecisionForm(),
-            "can_decide": program.state in {Program.State.ENROLLING, Program.State.MATCHING},
+            "can_decide": program.decides_enrollments,
         },
     )
 
@@ -367,12 +367,8 @@ def enroll(request, pk):
 def my_enrollment(request, pk):
     enrollment = selectors.enrollment_get_for_person(person=request.person, pk=pk)
     program = enrollment.program
-    can_change = program.state == Program.State.ENROLLING and enrollment.status not in {
-        Enrollment.Status.DECLINED,
-        Enrollment.Status.WITHDRAWN,
-    }
     form = None
-    if can_change:
+    if enrollment.can_change:
         form = EnrollmentForm(
             request.POST or None, program=program, initial=EnrollmentForm.initial_from(enrollment)
         )
@@ -385,14 +381,8 @@ def my_enrollment(request, pk):
             else:
                 messages.success(request, _("Your answers are saved."))
                 return redirect("programs:my_enrollment", pk=enrollment.pk)
-    can_withdraw = (
-        program.state in {Program.State.ENROLLING, Program.State.MATCHING}
-        and enrollment.status != Enrollment.Status.WITHDRAWN
-    )
     return render(
-        request,
-        "programs/my_enrollment.html",
-        {"enrollment": enrollment, "program": program, "form": form, "can_withdraw": can_withdraw},
+        request, "programs/my_enrollment.html", {"enrollment": enrollment, "program": program, "form": form}
     )
 
 

@@ -58,7 +58,7 @@ def _side(pairing: Pairing, person: Person, *, active: bool = True) -> str:
     side = side_of(pairing, person)
     if side is None:
         raise ValidationError(_("This is not your pairing."))
-    if active and pairing.status != Pairing.Status.ACTIVE:
+    if active and not pairing.is_active:
         raise ValidationError(_("This pairing is not active."))
     return side
 

@@ -8,7 +8,6 @@ person's own time zone, on a working day. The outbox (profiles.outbox) sends the
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from pairings.models import Pairing
 from profiles.models import Notification, Person
 from profiles.outbox import Message, local_send_time, local_today, next_send_time, plan
+from profiles.selectors import hr_admin_people, report_readers
 from programs.selectors import survey_respondents_due, surveys_open
 
 Kind = Notification.Kind
@@ -56,7 +56,7 @@ def _pairing_plans(pairing: Pairing, now: datetime) -> list[_Plan]:
         def add(kind, period, title, body, link, why, subject=f"pairing:{pairing.pk}", person=person):
             plans.append(_Plan(person, kind, subject, str(period), title, body, link, why, program.send_hour))
 
-        if pairing.status == Pairing.Status.AWAITING:
+        if pairing.is_awaiting:
             waited = (today - pairing.created_at.date()).days
             if not pairing.has_accepted(side) and waited >= ACCEPTANCE_GRACE_DAYS:
                 add(
@@ -68,7 +68,7 @@ def _pairing_plans(pairing: Pairing, now: datetime) -> list[_Plan]:
                     _("You haven't answered the pairing introduction for %(days)s days.") % {"days": waited},
                 )
             continue
-        if pairing.status != Pairing.Status.ACTIVE:
+        if not pairing.is_active:
             continue
         agreement = getattr(pairing, "agreement", None)
         if agreement and not getattr(agreement, f"{side}_confirmed_at") and pairing.activated_at:
@@ -199,11 +199,7 @@ def _report_plans(now: datetime) -> list[_Plan]:
     from checkins.dashboard.report import report_text, reported_month  # noqa: PLC0415 - reads the rollups
 
     month = reported_month(now.date())
-    readers = list(
-        Person.objects.filter(is_active=True, user__is_active=True).filter(
-            Q(user__is_leader=True) | Q(user__is_hr_admin=True)
-        )
-    )
+    readers = list(report_readers())
     if not readers:
         return []
     body = report_text(month=month)
@@ -243,9 +239,9 @@ def notifications_plan(*, now: datetime | None = None) -> int:
     plans += _survey_plans(now)
     # Once a month's report has been planned for everyone, there is nothing to add until the next one.
     plans += _report_plans(now) if _report_due(now) else []
-    hr_people = list(Person.objects.filter(user__is_hr_admin=True, user__is_active=True, is_active=True))
+    hr_people = list(hr_admin_people())
     if hr_people:
-        active = [p for p in pairings if p.status == Pairing.Status.ACTIVE]
+        active = [p for p in pairings if p.is_active]
         plans += _hr_plans(hr_people, active, now, digest_figures())
 
     def due_at(p: _Plan) -> datetime:
@@ -265,9 +261,7 @@ def _report_due(now: datetime) -> bool:
     from checkins.dashboard.report import reported_month  # noqa: PLC0415
 
     period = reported_month(now.date()).strftime("%Y-%m")
-    readers = Person.objects.filter(is_active=True, user__is_active=True).filter(
-        Q(user__is_leader=True) | Q(user__is_hr_admin=True)
-    )
+    readers = report_readers()
     planned = Notification.objects.filter(kind=Kind.MONTHLY_REPORT, subject="report", period=period)
     return readers.exclude(pk__in=planned.values("recipient_id")).exists()
 

@@ -26,7 +26,7 @@ from .lifecycle import _side, pairing_set_rhythm
 
 def _active(pairing: Pairing, person: Person) -> str:
     side = _side(pairing, person)
-    if pairing.status != Pairing.Status.ACTIVE:
+    if not pairing.is_active:
         raise ValidationError(_("The agreement is filled once both of you have accepted."))
     return side
 

@@ -173,7 +173,7 @@ def pairing_create_manual(
     *, program: Program, mentor: Enrollment, mentee: Enrollment, actor: User
 ) -> Pairing:
     """HR re-matches by hand (e.g. after a pairing ended): hard rules and capacity still hold."""
-    if program.state not in {Program.State.MATCHING, Program.State.RUNNING}:
+    if not program.allows_pairing:
         raise ValidationError(_("Pairs are made while the program is matching or running."))
     if mentor.program_id != program.pk or mentee.program_id != program.pk:
         raise ValidationError(_("Both people must be enrolled in this program."))

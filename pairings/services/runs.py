@@ -140,7 +140,7 @@ def match_run_execute(*, run_id: int) -> MatchRun | None:
 
 
 def _reviewable(run: MatchRun) -> None:
-    if run.status != RunStatus.DONE:
+    if not run.is_reviewable:
         raise ValidationError(_("Only a finished, unpublished run can be changed."))
 
 

@@ -97,7 +97,7 @@ def enrollment_update(*, enrollment: Enrollment, answers: EnrollmentAnswers) -> 
     enrollment = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
     if enrollment.program.state != State.ENROLLING:
         raise ValidationError(_("Answers can change only while the program is enrolling."))
-    if enrollment.status in {Enrollment.Status.DECLINED, Enrollment.Status.WITHDRAWN}:
+    if enrollment.is_out:
         raise ValidationError(_("This enrollment is closed."))
     _validate_answers(enrollment.program, answers)
     for field in ("role", "extra_topics", "hopes", "preferred_format", "languages"):
@@ -123,7 +123,7 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, status: str, reaso
     )
     if status not in DECISIONS:
         raise ValidationError(_("Unknown decision."))
-    if enrollment.program.state not in {State.ENROLLING, State.MATCHING}:
+    if not enrollment.program.decides_enrollments:
         raise ValidationError(_("Enrollments are decided while the program is enrolling or matching."))
     if enrollment.status == Enrollment.Status.WITHDRAWN:
         raise ValidationError(_("This person has withdrawn."))
@@ -143,7 +143,7 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, status: str, reaso
 def enrollment_withdraw(*, enrollment: Enrollment) -> Enrollment:
     """The person leaves before matching is published; nothing is held against them."""
     enrollment = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
-    if enrollment.program.state not in {State.ENROLLING, State.MATCHING}:
+    if not enrollment.program.decides_enrollments:
         raise ValidationError(_("You can withdraw until matching is done. After that, talk to HR."))
     if enrollment.status != Enrollment.Status.WITHDRAWN:
         enrollment.status = Enrollment.Status.WITHDRAWN

@@ -233,7 +233,7 @@ def program_archive(*, program: Program) -> Program:
     program = Program.objects.select_for_update().get(pk=program.pk)
     if program.state != State.CLOSED:
         raise ValidationError(_("Only a closed program can be archived."))
-    if program.archived_at is None:
+    if program.can_archive:
         program.archived_at = timezone.now()
         program.save(update_fields=["archived_at", "updated_at"])
     return program

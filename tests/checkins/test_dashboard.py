@@ -24,8 +24,6 @@ from datetime import datetime, time, timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,10 +42,9 @@ from programs import services as program_services
 from programs.models import Survey
 from tests.checkins.conftest import log_checkin, reflection
 from tests.factories import EnrollmentFactory, PersonFactory, ProgramFactory, UserFactory
+from tests.helpers import PERSONAS, count_queries
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 
 
 def _person(email, level, department, location):
@@ -418,7 +415,7 @@ def test_hr_can_export_pair_health_with_formulas_neutralised(client, company, hr
 def _queries(client, url):
     """The queries of one request that computes the figures (the page's cache of them left empty)."""
     cache.clear()
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         client.get(url)
     return queries
 
@@ -428,7 +425,7 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_size(client, company,
     url = reverse("dashboards:index")
     client.get(url)
     small = _queries(client, url)
-    with CaptureQueriesContext(connection) as cached:
+    with count_queries() as cached:
         client.get(url)
     assert len(cached) < len(small)  # the figures of this build come from the cache
     # Twice the pairs and check-ins, a second program.

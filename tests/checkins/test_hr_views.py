@@ -2,8 +2,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,10 +12,9 @@ from pairings.services import pairing_set_rhythm
 from profiles.models import Person
 from programs.models import Enrollment
 from tests.factories import ProgramFactory
+from tests.helpers import PERSONAS, count_queries
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 
 
 @pytest.fixture
@@ -275,7 +272,7 @@ def test_pair_health_pages_by_fifty(client, hr_admin):
 
 
 def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 

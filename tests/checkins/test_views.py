@@ -3,8 +3,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,10 +10,9 @@ from checkins import services
 from checkins.models import CheckIn, Concern
 from checkins.selectors import home_for_person
 from tests.checkins.conftest import log_checkin, reflection
+from tests.helpers import count_queries
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 
 
 @pytest.fixture
@@ -240,7 +237,7 @@ def test_a_planned_meeting_can_be_logged_from_its_own_day_not_before(client, men
 
 
 def _count(client, url):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 

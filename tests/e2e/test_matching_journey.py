@@ -130,7 +130,9 @@ def test_hr_matches_reviews_and_publishes_and_a_pair_agrees(page, demo_company, 
     expect(page.get_by_text(f"Published {count - 1} pairs.")).to_be_visible()
     deliver()  # the next tick's sweep
     assert len(mail.outbox) == 2 * (count - 1)
-    assert all(m.subject.startswith("Meet your reverse-mentoring partner") for m in mail.outbox)  # each person of each pair is introduced to the other
+    assert all(
+        m.subject.startswith("Meet your reverse-mentoring partner") for m in mail.outbox
+    )  # each person of each pair is introduced to the other
     expect(page.get_by_role("heading", name="Pairs", level=1)).to_be_visible()
     pairs = page.get_by_role("table", name="The program's pairs with their status")
     expect(pairs.locator("tbody tr")).to_have_count(count - 1)

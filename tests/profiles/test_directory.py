@@ -4,8 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,10 +11,10 @@ from profiles.models import Invitation, Person
 from profiles.selectors import in_reporting_line, manager_chain
 from profiles.views import IMPORT_SESSION_KEY
 from tests.factories import PersonFactory, UserFactory
+from tests.helpers import PERSONAS, count_queries
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 HEADER = "email,full_name,job_title,department,level,manager_email,employee_id"
 
 
@@ -135,7 +133,7 @@ def _bulk_people(n, start=0):
 
 
 def _count_queries(client, url, params=None):
-    with CaptureQueriesContext(connection) as queries:
+    with count_queries() as queries:
         assert client.get(url, params or {}).status_code == 200
     return len(queries)
 

@@ -4,13 +4,12 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from profiles.importing import load_directory, parse_employee_csv, plan_import
 from profiles.models import Person
 from profiles.services import directory_import
 from tests.factories import PersonFactory
+from tests.helpers import count_queries
 
 HEADER = "email,full_name,job_title,department,level,manager_email,location,timezone,employee_id"
 
@@ -514,7 +513,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_rows():
     counts = []
     for size in (5, 50):
         Person.objects.all().delete()
-        with CaptureQueriesContext(connection) as queries:
+        with count_queries() as queries:
             assert directory_import(data=_company_of(size)).created == size
         counts.append(len(queries))
     assert counts[0] == counts[1]

@@ -9,8 +9,6 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,10 +22,10 @@ from profiles.services import (
     invitation_send_bulk,
 )
 from tests.factories import PersonFactory, UserFactory
+from tests.helpers import PERSONAS, count_queries
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 PASSWORD = "a-long-unusual-passphrase"
 LINK = re.compile(r"/people/invitation/([A-Za-z0-9_-]+)/")
 
@@ -320,7 +318,7 @@ def test_invitations_list_filters_by_status_with_constant_queries(client, hr_adm
         )
 
     def count(params):
-        with CaptureQueriesContext(connection) as queries:
+        with count_queries() as queries:
             response = client.get(reverse("profiles:invitations"), params)
             assert response.status_code == 200
         return len(queries), response

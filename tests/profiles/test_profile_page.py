@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from profiles.models import Profile
+from tests.helpers import PERSONAS
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 PROFILE = {
     "about": "I run the finance team and want to understand how new joiners use AI tools.",
     "pronouns": "she/her",

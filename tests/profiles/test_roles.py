@@ -7,10 +7,9 @@ from django.urls import reverse
 from profiles.models import User
 from profiles.services import user_set_roles
 from tests.factories import UserFactory
+from tests.helpers import PERSONAS
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 
 
 def _roles(user):

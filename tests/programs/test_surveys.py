@@ -11,18 +11,16 @@ from datetime import datetime, time, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from programs import selectors, services
 from programs.models import Survey, SurveyAnswer, SurveyQuestion, SurveyResponse
 from tests.factories import EnrollmentFactory, PersonFactory
+from tests.helpers import PERSONAS, count_queries
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 Kind = SurveyQuestion.Kind
 
 
@@ -511,7 +509,7 @@ def test_hr_survey_page_query_count_does_not_grow_with_responses(client, hr_admi
     url = reverse("programs:survey", args=[survey.program.pk, survey.pk])
 
     def count():
-        with CaptureQueriesContext(connection) as queries:
+        with count_queries() as queries:
             assert client.get(url).status_code == 200
         return len(queries)
 

@@ -1,15 +1,12 @@
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from profiles.models import Person
 from programs.models import Enrollment, Program, ProgramInvitation
 from tests.factories import EnrollmentFactory, ProgramFactory
+from tests.helpers import PERSONAS, queries_of
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["hr_admin", "leader", "mentor", "mentee", "other_participant", "outsider"]
 
 
 @pytest.fixture
@@ -213,22 +210,16 @@ def _bulk_enrollments(program, n, start=0):
     )
 
 
-def _count_queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 @pytest.mark.parametrize("view", ["programs:enrollments", "programs:list"])
 def test_list_query_counts_do_not_grow_with_rows(client, hr_admin, program, view):
     client.force_login(hr_admin)
     url = reverse(view, args=[program.pk]) if view == "programs:enrollments" else reverse(view)
     _bulk_enrollments(program, 10)
-    small = _count_queries(client, url)
+    small = queries_of(client, url)
     _bulk_enrollments(program, 990, start=10)  # 1,000 in all, on 20 pages
     for i in range(5):
         ProgramFactory(actor=hr_admin, name=f"Other {i}")
-    assert _count_queries(client, url) == small
+    assert queries_of(client, url) == small
 
 
 # --- Invitations to enroll ---------------------------------------------------------------------------

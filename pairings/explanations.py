@@ -1,0 +1,275 @@
+"""The matching engine's explanations, in plain words: why a pair was proposed (what they share, what
+they lack), why a pair breaks a rule, why someone was left without a partner. Translatable (gettext);
+built for the chosen pairs only."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from django.utils.text import get_text_list
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+
+from .matching_base import (
+    DAY_LABELS,
+    FORMAT_LABELS,
+    FORMAT_SCORES,
+    FORMATS,
+    MENTEE,
+    MENTOR,
+    PART_LABELS,
+    RULE_CAPACITY,
+    RULE_FORBIDDEN,
+    RULE_LEVEL_GAP,
+    RULE_PREVIOUS_PAIR,
+    RULE_REPORTING_LINE,
+    RULE_SAME_DEPARTMENT,
+    RULE_SAME_MANAGER,
+    RULE_SAME_PERSON,
+    Candidate,
+    Rules,
+    _utc_offset_hours,
+    normalise_label,
+)
+
+
+def describe_rule(code: str, mentor: Candidate, mentee: Candidate, rules: Rules) -> str:
+    """A plain sentence for why this pair breaks the hard rule `code`."""
+    if code == RULE_LEVEL_GAP:
+        return gettext(
+            "the mentee's level (%(mentee_level)d) is not at least %(gap)d above the mentor's (%(mentor_level)d)"
+        ) % {"mentee_level": mentee.level, "mentor_level": mentor.level, "gap": rules.min_level_gap}
+    texts = {
+        RULE_REPORTING_LINE: gettext("one of them is in the other's reporting line"),
+        RULE_CAPACITY: gettext("one of them has no place left"),
+        RULE_SAME_DEPARTMENT: gettext("both are in the same department"),
+        RULE_SAME_MANAGER: gettext("both have the same manager"),
+        RULE_FORBIDDEN: gettext("HR ruled this pair out"),
+        RULE_PREVIOUS_PAIR: gettext("they were paired before"),
+        RULE_SAME_PERSON: gettext("it is the same person"),
+    }
+    return texts[code]
+
+
+# --- Explanations ----------------------------------------------------------------------------------------
+
+
+def _slot_order(code: str) -> tuple[int, int, str]:
+    day, _, part = code.partition("_")
+    days = list(DAY_LABELS)
+    parts = list(PART_LABELS)
+    return (days.index(day) if day in days else 99, parts.index(part) if part in parts else 99, code)
+
+
+def slot_label(code: str) -> str:
+    day, _, part = code.partition("_")
+    if day in DAY_LABELS and part in PART_LABELS:
+        return str(PART_LABELS[part]) % {"day": DAY_LABELS[day]}
+    return code
+
+
+def _display(labels: Iterable[str], *maps: Mapping[str, str]) -> list[str]:
+    shown = []
+    for label in labels:
+        for mapping in maps:
+            if label in mapping:
+                shown.append(mapping[label])
+                break
+        else:
+            shown.append(label)
+    return shown
+
+
+def _hours_text(hours: float) -> str:
+    return f"{hours:g}"
+
+
+def _explain(mentor: Candidate, mentee: Candidate, at: datetime, offsets: dict[str, float]) -> str:
+    parts = []
+    shared = sorted({normalise_label(t) for t in mentor.topics} & {normalise_label(t) for t in mentee.topics})
+    if shared:
+        names = sorted(_display(shared, mentee.topic_labels, mentor.topic_labels), key=str.casefold)
+        parts.append(
+            ngettext("shares %(count)d topic: %(topics)s", "shares %(count)d topics: %(topics)s", len(names))
+            % {"count": len(names), "topics": ", ".join(names)}
+        )
+    else:
+        parts.append(gettext("no shared topic"))
+
+    a, b = mentor.preferred_format, mentee.preferred_format
+    if a == b:
+        parts.append(gettext("both prefer %(format)s") % {"format": FORMAT_LABELS[a]})
+    elif FORMAT_SCORES[FORMATS.index(a), FORMATS.index(b)] > 0:
+        parts.append(
+            gettext("formats partly fit (%(mentor)s for the mentor, %(mentee)s for the mentee)")
+            % {"mentor": FORMAT_LABELS[a], "mentee": FORMAT_LABELS[b]}
+        )
+    else:
+        parts.append(
+            gettext("formats differ (%(mentor)s for the mentor, %(mentee)s for the mentee)")
+            % {"mentor": FORMAT_LABELS[a], "mentee": FORMAT_LABELS[b]}
+        )
+
+    hours = abs(
+        _utc_offset_hours(mentor.time_zone, at, offsets) - _utc_offset_hours(mentee.time_zone, at, offsets)
+    )
+    if hours == 0:
+        parts.append(gettext("no time difference"))
+    else:
+        parts.append(gettext("%(hours)s h apart") % {"hours": _hours_text(hours)})
+
+    if not mentor.availability or not mentee.availability:
+        parts.append(gettext("availability not given by both"))
+    else:
+        slots = sorted(mentor.availability & mentee.availability, key=_slot_order)
+        if not slots:
+            parts.append(gettext("no common free slot"))
+        elif len(slots) <= 3:
+            parts.append(
+                gettext("both free on %(slots)s")
+                % {"slots": get_text_list([slot_label(s) for s in slots], gettext("and"))}
+            )
+        else:
+            parts.append(
+                ngettext(
+                    "both free on %(slots)s and %(count)d other slot",
+                    "both free on %(slots)s and %(count)d other slots",
+                    len(slots) - 2,
+                )
+                % {"slots": ", ".join(slot_label(s) for s in slots[:2]), "count": len(slots) - 2}
+            )
+
+    languages = sorted(
+        {normalise_label(x) for x in mentor.languages} & {normalise_label(x) for x in mentee.languages}
+    )
+    if languages:
+        names = [
+            name[:1].upper() + name[1:]
+            for name in _display(languages, mentee.language_labels, mentor.language_labels)
+        ]
+        parts.append(
+            gettext("both speak %(languages)s") % {"languages": get_text_list(names, gettext("and"))}
+        )
+    else:
+        parts.append(gettext("no common language"))
+
+    sentence = "; ".join(str(p) for p in parts)
+    return sentence[:1].upper() + sentence[1:] + "."
+
+
+# ngettext_lazy(..., "count"): the plural is chosen when formatted with {"count": n}.
+_EXCLUDED_TEXTS = {
+    MENTOR: {
+        RULE_REPORTING_LINE: ngettext_lazy(
+            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
+        ),
+        RULE_SAME_DEPARTMENT: ngettext_lazy(
+            "%(count)d is in the same department", "%(count)d are in the same department", "count"
+        ),
+        RULE_SAME_MANAGER: ngettext_lazy(
+            "%(count)d has the same manager", "%(count)d have the same manager", "count"
+        ),
+        RULE_FORBIDDEN: ngettext_lazy(
+            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
+        ),
+        RULE_PREVIOUS_PAIR: ngettext_lazy(
+            "%(count)d was paired with this mentor before",
+            "%(count)d were paired with this mentor before",
+            "count",
+        ),
+        RULE_SAME_PERSON: ngettext_lazy(
+            "%(count)d is the same person", "%(count)d are the same person", "count"
+        ),
+    },
+    MENTEE: {
+        RULE_REPORTING_LINE: ngettext_lazy(
+            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
+        ),
+        RULE_SAME_DEPARTMENT: ngettext_lazy(
+            "%(count)d is in the same department", "%(count)d are in the same department", "count"
+        ),
+        RULE_SAME_MANAGER: ngettext_lazy(
+            "%(count)d has the same manager", "%(count)d have the same manager", "count"
+        ),
+        RULE_FORBIDDEN: ngettext_lazy(
+            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
+        ),
+        RULE_PREVIOUS_PAIR: ngettext_lazy(
+            "%(count)d was paired with this mentee before",
+            "%(count)d were paired with this mentee before",
+            "count",
+        ),
+        RULE_SAME_PERSON: ngettext_lazy(
+            "%(count)d is the same person", "%(count)d are the same person", "count"
+        ),
+    },
+}
+
+
+def _no_partner_text(side: str, candidate: Candidate, counts: dict[str, int], rules: Rules) -> str:
+    if not counts:
+        if side == MENTOR:
+            return gettext("There are no mentees to pair with.")
+        return gettext("There are no mentors to pair with.")
+    fragments = []
+    for code, count in counts.items():
+        if code == RULE_LEVEL_GAP and side == MENTOR:
+            fragments.append(
+                ngettext(
+                    "%(count)d is below level %(needed)d (%(gap)d above this mentor's level %(level)d)",
+                    "%(count)d are below level %(needed)d (%(gap)d above this mentor's level %(level)d)",
+                    count,
+                )
+                % {
+                    "count": count,
+                    "needed": candidate.level + rules.min_level_gap,
+                    "gap": rules.min_level_gap,
+                    "level": candidate.level,
+                }
+            )
+        elif code == RULE_LEVEL_GAP:
+            fragments.append(
+                ngettext(
+                    "%(count)d is above level %(needed)d (%(gap)d below this mentee's level %(level)d)",
+                    "%(count)d are above level %(needed)d (%(gap)d below this mentee's level %(level)d)",
+                    count,
+                )
+                % {
+                    "count": count,
+                    "needed": candidate.level - rules.min_level_gap,
+                    "gap": rules.min_level_gap,
+                    "level": candidate.level,
+                }
+            )
+        else:
+            fragments.append(str(_EXCLUDED_TEXTS[side][code] % {"count": count}))
+    lead = gettext("No mentee is eligible") if side == MENTOR else gettext("No mentor is eligible")
+    return lead + ": " + ", ".join(fragments) + "."
+
+
+def _capacity_text(side: str, eligible: int, all_by_pins: bool) -> str:
+    if side == MENTOR:
+        if all_by_pins:
+            text = ngettext(
+                "The one eligible mentee is fully taken by pairs HR pinned.",
+                "All %(count)d eligible mentees are fully taken by pairs HR pinned.",
+                eligible,
+            )
+        else:
+            text = ngettext(
+                "The one eligible mentee was paired with someone else: the best total for the program left no place.",
+                "All %(count)d eligible mentees were paired with others: "
+                "the best total for the program left no place.",
+                eligible,
+            )
+    elif all_by_pins:
+        text = ngettext(
+            "The one eligible mentor is fully taken by pairs HR pinned.",
+            "All %(count)d eligible mentors are fully taken by pairs HR pinned.",
+            eligible,
+        )
+    else:
+        text = ngettext(
+            "The one eligible mentor was paired with someone else: the best total for the program left no place.",
+            "All %(count)d eligible mentors were paired with others: the best total for the program left no place.",
+            eligible,
+        )
+    return text % {"count": eligible}
