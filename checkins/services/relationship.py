@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 
 from common.services import check_version
 from pairings.models import Pairing, Side
-from pairings.selectors import side_of
-from pairings.services import GoalProgress, goal_progress_record, pairing_set_rhythm
+from pairings.services import GoalProgress, goal_progress_record, pairing_set_rhythm, participant_side
 from profiles.models import Notification, Person, User
 from profiles.outbox import notify, withdraw
 from programs.models import Theme
@@ -55,12 +54,7 @@ def heartbeat_record(*, name: str = BEAT) -> Heartbeat:
 
 
 def _side(pairing: Pairing, person: Person, *, active: bool = True) -> str:
-    side = side_of(pairing, person)
-    if side is None:
-        raise ValidationError(_("This is not your pairing."))
-    if active and not pairing.is_active:
-        raise ValidationError(_("This pairing is not active."))
-    return side
+    return participant_side(pairing=pairing, person=person, require_active=active)
 
 
 # --- Meetings ------------------------------------------------------------------------------------------

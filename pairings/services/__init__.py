@@ -17,6 +17,7 @@ from .lifecycle import (
     pairing_end,
     pairing_set_rhythm,
     pairings_complete_closed_programs,
+    participant_side,
 )
 from .runs import (
     WEIGHT_FIELDS,
@@ -56,6 +57,7 @@ __all__ = [
     "pairing_end",
     "pairing_set_rhythm",
     "pairings_complete_closed_programs",
+    "participant_side",
     "proposal_add",
     "proposal_forbid",
     "proposal_pin",

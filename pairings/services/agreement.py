@@ -19,16 +19,18 @@ from ..models import (
     Pairing,
     Side,
 )
-from .lifecycle import _side, pairing_set_rhythm
+from .lifecycle import pairing_set_rhythm, participant_side
 
 # --- Agreement and goals ----------------------------------------------------------------------------------
 
 
 def _active(pairing: Pairing, person: Person) -> str:
-    side = _side(pairing, person)
-    if not pairing.is_active:
-        raise ValidationError(_("The agreement is filled once both of you have accepted."))
-    return side
+    return participant_side(
+        pairing=pairing,
+        person=person,
+        require_active=True,
+        not_active=_("The agreement is filled once both of you have accepted."),
+    )
 
 
 @transaction.atomic

@@ -28,11 +28,21 @@ Kind = Notification.Kind
 # --- The pair's side --------------------------------------------------------------------------------------
 
 
-def _side(pairing: Pairing, person: Person) -> str:
+def participant_side(
+    *, pairing: Pairing, person: Person, require_active: bool = False, not_active: str = ""
+) -> str:
+    """The person's side in the pairing, for a write of theirs: someone else's pairing is refused, and so
+    is one that is not active when the write needs it to be (with `not_active` as the reason, if given)."""
     side = selectors.side_of(pairing, person)
     if side is None:
         raise ValidationError(_("This is not your pairing."))
+    if require_active and not pairing.is_active:
+        raise ValidationError(not_active or _("This pairing is not active."))
     return side
+
+
+def _side(pairing: Pairing, person: Person) -> str:
+    return participant_side(pairing=pairing, person=person)
 
 
 @transaction.atomic
