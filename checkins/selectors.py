@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
-from pairings.selectors import conflict_count, live_pairings_of, side_of
+from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
 from profiles.models import Person, User
 from programs.selectors import pending_enrollment_count
 
@@ -51,8 +51,8 @@ def heartbeat_last(*, name: str = BEAT) -> datetime | None:
 # --- Fetch and authorise ----------------------------------------------------------------------------
 
 
-def meeting_for_participant(*, person: Person, pk: int) -> Meeting:
-    """A meeting of one of the person's own pairings; anyone else's is "not found"."""
+def meeting_for_participant(*, user: User, person: Person, pk: int) -> Meeting:
+    """A meeting of one of the person's own pairings; see `not_yours` for everyone else."""
     meeting = (
         Meeting.objects.select_related(
             "pairing__program", "pairing__mentor__person", "pairing__mentee__person"
@@ -60,8 +60,10 @@ def meeting_for_participant(*, person: Person, pk: int) -> Meeting:
         .filter(pk=pk)
         .first()
     )
-    if meeting is None or side_of(meeting.pairing, person) is None:
+    if meeting is None:
         raise Http404
+    if side_of(meeting.pairing, person) is None:
+        raise not_yours(user)
     return meeting
 
 
@@ -71,10 +73,12 @@ def checkin_for_participant(*, user: User, pk: int) -> tuple[CheckIn, Person, st
         .filter(pk=pk)
         .first()
     )
-    person = Person.objects.filter(user=user).first()
-    side = side_of(checkin.pairing, person) if checkin and person else None
-    if side is None:
+    if checkin is None:
         raise Http404
+    person = Person.objects.filter(user=user).first()
+    side = side_of(checkin.pairing, person) if person else None
+    if side is None:
+        raise not_yours(user)
     return checkin, person, side
 
 

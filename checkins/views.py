@@ -274,7 +274,7 @@ def meeting_plan(request, pk):
 
 @person_required
 def meeting_ics(request, pk):
-    meeting = selectors.meeting_for_participant(person=request.person, pk=pk)
+    meeting = selectors.meeting_for_participant(user=request.user, person=request.person, pk=pk)
     mentor, mentee = meeting.pairing.mentor.person, meeting.pairing.mentee.person
     calendar = Calendar()
     calendar.add("prodid", "-//Twoway//reverse mentoring//EN")
@@ -299,7 +299,7 @@ def meeting_ics(request, pk):
 @person_required
 @require_POST
 def meeting_cancel(request, pk):
-    meeting = selectors.meeting_for_participant(person=request.person, pk=pk)
+    meeting = selectors.meeting_for_participant(user=request.user, person=request.person, pk=pk)
     form = RescheduleForm(request.POST)
     if not form.is_valid():
         flash_error(request, ValidationError(_("Enter a valid date and time, or leave it empty to cancel.")))

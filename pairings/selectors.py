@@ -210,6 +210,14 @@ class PairingAccess:
         return self.side is None
 
 
+def not_yours(user: User) -> Exception:
+    """The refusal for a pair's page asked for by someone outside the pair.
+
+    HR manages every pair, so it is told "not allowed" (403); anyone else is not told the object exists (404).
+    """
+    return PermissionDenied() if user.is_hr_admin else Http404()
+
+
 def pairing_get_for_user(
     *, user: User, pk: int, allow_hr: bool = False, require_active: bool = False
 ) -> PairingAccess:
@@ -230,11 +238,8 @@ def pairing_get_for_user(
         raise Http404
     person = Person.objects.filter(user=user).first()
     side = side_of(pairing, person) if person else None
-    if side is None:
-        if not user.is_hr_admin:
-            raise Http404
-        if not allow_hr:
-            raise PermissionDenied
+    if side is None and not (allow_hr and user.is_hr_admin):
+        raise not_yours(user)
     if require_active and not pairing.is_active:
         raise Http404
     return PairingAccess(pairing=pairing, person=person, side=side)

@@ -78,7 +78,8 @@ def enrollment_list_for_program(
 ) -> QuerySet[Enrollment]:
     enrollments = (
         Enrollment.objects.filter(program=program)
-        .select_related("person", "person__manager")
+        # program: each row asks enrollment.can_be_decided, which reads it.
+        .select_related("program", "person", "person__manager")
         .prefetch_related("topics")
         .order_by("person__full_name")
     )

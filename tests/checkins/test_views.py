@@ -52,7 +52,9 @@ def _pair_urls(pairing, checkin, meeting):
     [
         ("mentor", 200),
         ("mentee", 200),
-        ("hr_admin", 404),
+        # HR knows the pair exists (it manages it), so it is told "not allowed";
+        # anyone else is not told the pair exists at all.
+        ("hr_admin", 403),
         ("leader", 404),
         ("other_participant", 404),
         ("outsider", 403),
