@@ -87,6 +87,10 @@ class CheckInForm(ReflectionFields):
         super().__init__(*args, **kwargs)
         self.fields["themes"].queryset = pairing.program.themes.all()
         self.fields["happened_on"].initial = timezone.localdate()
+        # The browser's date picker offers only the days the service accepts (matched on .. today).
+        self.fields["happened_on"].widget.attrs.update(
+            min=timezone.localdate(pairing.created_at).isoformat(), max=timezone.localdate().isoformat()
+        )
         self.goal_rows = add_goal_fields(self, goals)
         self.helper = FormHelper()
         self.helper.layout = Layout(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common.csv_export import csv_response
-from common.views import form_errors
+from common.views import form_errors, id_list_param
 from pairings.selectors import pairing_get_for_user
 from profiles import outbox
 from profiles.outbox import selectors as outbox_selectors
@@ -192,7 +192,7 @@ def operations(request):
     """The outbox for HR admins: counts by state, failures with their error, the rows that may have been
     sent (HR checks with the person, then sends again or confirms they arrived)."""
     if request.method == "POST":
-        ids = [int(pk) for pk in request.POST.getlist("row") if pk.isdigit()]
+        ids = id_list_param(request.POST, "row")
         if request.POST.get("action") == "confirm":
             count = outbox.notification_confirm_sent(notification_ids=ids)
             text = _("%(n)s notifications are marked as sent; they will not be sent again.")

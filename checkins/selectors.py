@@ -13,8 +13,10 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -249,6 +251,10 @@ def _count(model, *, extra: Q | None = None):
     )
 
 
+# One side's directory entry is inactive: they left, and HR decides whether the pair ends or is re-matched.
+LEAVER_Q = Q(mentor__person__is_active=False) | Q(mentee__person__is_active=False)
+
+
 def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
     today = timezone.localdate()
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
@@ -277,7 +283,8 @@ def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
         is_falling=flag(Q(rating_trend__lt=0)),
         is_cancelling=among(cancelling),
         has_concern=among(with_concern),
-    ).annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern"))
+        has_leaver=flag(LEAVER_Q),
+    ).annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern") + F("has_leaver"))
 
 
 def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
@@ -288,7 +295,7 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     loads the rows of one page with what HR may see: dates, counts, statuses.
 
     At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
-    ratings), repeated cancellations (2 or more in 60 days), or an open concern.
+    ratings), repeated cancellations (2 or more in 60 days), an open concern, or one of the pair has left.
     """
     if not user.is_hr_admin:
         raise PermissionDenied
@@ -317,6 +324,7 @@ class PairHealth:
     mentor_cancellations: int
     mentee_cancellations: int
     late_from: date | None
+    has_leaver: bool
 
     @property
     def overdue_days(self) -> int:
@@ -344,6 +352,7 @@ class PairHealth:
 
 
 _PAIR_HEALTH_COLUMNS = {
+    "has_leaver": ExpressionWrapper(LEAVER_Q, output_field=BooleanField()),
     "mentor_name": F("mentor__person__full_name"),
     "mentee_name": F("mentee__person__full_name"),
     "program_name": F("program__name"),
@@ -418,6 +427,8 @@ def risk_reasons(pairing: PairHealth) -> list[str]:
         )
     if pairing.has_concern:
         reasons.append(_("an open concern"))
+    if pairing.has_leaver:
+        reasons.append(_("one of the pair has left the directory: end the pairing or re-match"))
     return reasons
 
 

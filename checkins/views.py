@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
-from common.views import flash_error, form_errors
+from common.views import flash_error, form_errors, id_param
 from pairings.models import Goal, Side
 from pairings.selectors import pairing_get_for_user
 from profiles import outbox
@@ -92,10 +92,9 @@ def checkin_log(request, pk):
     access = pairing_get_for_user(user=request.user, pk=pk, require_active=True)
     pairing, person = access.pairing, access.person
     meeting = None
-    if request.GET.get("meeting") or request.POST.get("meeting"):
-        meeting = get_object_or_404(
-            Meeting, pk=request.GET.get("meeting") or request.POST.get("meeting"), pairing=pairing
-        )
+    meeting_id = id_param(request.POST, "meeting") or id_param(request.GET, "meeting")
+    if meeting_id:
+        meeting = get_object_or_404(Meeting, pk=meeting_id, pairing=pairing)
     form = CheckInForm(request.POST or None, pairing=pairing, goals=_open_goals(pairing))
     if meeting and not request.POST:
         form.initial |= {

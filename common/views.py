@@ -1,10 +1,11 @@
 """Small helpers every app's views share: a service's refusal shown where the user will see it, and a
-safe way back to the page a form came from."""
+safe way back to the page a form came from, and ids read from a request as ids or a clear 400."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 
 def form_errors(form, error: ValidationError) -> None:
@@ -30,3 +31,29 @@ def redirect_back(request, default: str):
     ):
         return redirect(target)
     return redirect(default)
+
+
+# Primary keys are PostgreSQL bigints (DEFAULT_AUTO_FIELD): anything outside this range is no id at all.
+MAX_ID = 2**63 - 1
+
+
+def id_param(data, name: str, *, required: bool = False) -> int | None:
+    """The id named `name` in request.GET or request.POST: None when absent (unless required), and a 400
+    with a plain message for anything that is not one (letters, signs, 30 digits), never a 500."""
+    raw = data.get(name, "")
+    if raw == "" and not required:
+        return None
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    raise BadRequest(
+        _("The link or form sent %(name)s=\u201c%(value)s\u201d, which is not a valid id.")
+        % {
+            "name": name,
+            "value": raw[:40],
+        }
+    )
+
+
+def id_list_param(data, name: str) -> list[int]:
+    """Every id named `name` (checkboxes); one that is not an id is a 400, as in id_param."""
+    return [id_param({name: value}, name, required=True) for value in data.getlist(name)]

@@ -46,10 +46,17 @@ KNOWN_DEFAULT_SECRET_KEYS = {"", "change-me", "changeme", "secret", "change-me-t
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY and (VAR_DIR / "secret_key").exists():
     SECRET_KEY = (VAR_DIR / "secret_key").read_text().strip()
+_HOW_TO_MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 if SECRET_KEY in KNOWN_DEFAULT_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
     raise ImproperlyConfigured(
         "SECRET_KEY is missing or is a known default. Set SECRET_KEY in the environment to a long "
-        "random string (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        f"random string ({_HOW_TO_MAKE_A_KEY})."
+    )
+# The same bar as Django's own deploy check (security.W009): at least 50 characters, 5 different ones.
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is too short or too simple ({len(SECRET_KEY)} characters): use at least 50 random "
+        f"characters ({_HOW_TO_MAKE_A_KEY})."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -66,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -80,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "profiles.middleware.SessionLifetimeMiddleware",
+    "profiles.middleware.MfaRequiredMiddleware",
     "profiles.middleware.PersonTimezoneMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -185,15 +197,19 @@ BEAT_STALE_AFTER_SECONDS = 2 * BEAT_TICK_SECONDS + 60
 
 # --- Auth -----------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "profiles.User"
+# Both refuse a login whose directory entry is inactive, at sign-in and on every request (profiles.backends).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "profiles.backends.DirectoryModelBackend",
+    "profiles.backends.DirectoryAuthenticationBackend",
 ]
+# Length and a common-password list, no composition rules (NIST SP 800-63B): a long passphrase is fine.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -209,7 +225,30 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_URL.split("://", 1)[0]
 ACCOUNT_ADAPTER = "profiles.adapters.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "profiles.forms.SignupForm"}
 # allauth's rate limits (login_failed: 5 bad passwords per 5 minutes per account) are kept at their
-# defaults; they live in the default cache, which is shared by every process.
+# defaults; they live in the default cache, which is shared by every process. They count per client
+# address: behind the reverse proxy the README prescribes, TRUSTED_PROXY_COUNT=1 makes that address the
+# client's (the last X-Forwarded-For hop the proxy added), not the proxy's, which every client shares.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# A login's one email address is its directory entry's: no extra or personal addresses (profiles.views).
+ACCOUNT_MAX_EMAIL_ADDRESSES = 1
+ACCOUNT_CHANGE_EMAIL = False
+
+# --- Multi-factor authentication and sessions ------------------------------------------------------------
+# TOTP apps, passkeys/security keys (WebAuthn) and recovery codes (allauth.mfa). The roles listed must
+# set one up before they can use the app (profiles.middleware.MfaRequiredMiddleware); MFA_REQUIRED_ROLES=
+# (empty) relaxes it.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Twoway"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://127.0.0.1 in development only
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "hr_admin,leader")
+# A session ends after this long without a request, and this long after sign-in whatever happens.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+# Sessions are recorded at sign-in (device, address, time) and listed on the account page; tracking every
+# request's address would cost a write per request.
+USERSESSIONS_TRACK_ACTIVITY = False
 INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNUP_DOMAINS")]
 
@@ -286,6 +325,28 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = {
+    **{
+        feature: "()"
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "usb",
+            "browsing-topics",
+        )
+    },
+    "publickey-credentials-create": "(self)",
+    "publickey-credentials-get": "(self)",
+    "fullscreen": "(self)",
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

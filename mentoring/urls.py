@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from profiles import views as profile_views
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Before allauth's own: a login's only address is its directory entry's (profiles.views.account_email).
+    path("accounts/email/", profile_views.account_email, name="account_email"),
     path("accounts/", include("allauth.urls")),
     path("programs/", include("programs.urls")),
     path("pairings/", include("pairings.urls")),
@@ -15,6 +19,7 @@ urlpatterns = [
     path("support/", admin.site.urls),
 ]
 
+handler400 = "mentoring.views.bad_request"
 handler403 = "mentoring.views.permission_denied"
 handler404 = "mentoring.views.page_not_found"
 handler500 = "mentoring.views.server_error"

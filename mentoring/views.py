@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -52,6 +54,22 @@ def healthz(request):
         "checks": {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()},
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def bad_request(request, exception=None):
+    """A request the app cannot use: what was wrong, in plain words, and the way back (never a bare page).
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE is 413 (too large); a BadRequest carries its own message."""
+    from django.core.exceptions import BadRequest, RequestDataTooBig
+
+    if isinstance(exception, RequestDataTooBig):
+        message = _(
+            "What you sent is larger than %(mb)s MB, so it was not saved. Go back: your text is still in the "
+            "form. Shorten it, or split it into parts."
+        ) % {"mb": round(settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024, 1)}
+        return render(request, "400.html", {"message": message}, status=413)
+    message = str(exception) if type(exception) is BadRequest and str(exception) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def permission_denied(request, exception=None):

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from common.views import flash_error, form_errors
+from common.views import flash_error, form_errors, id_param
 from profiles.permissions import hr_admin_required, person_required
 from programs.models import Enrollment, Side
 from programs.selectors import program_get_for_hr
@@ -119,7 +119,7 @@ def proposal_action(request, pk, run_pk, proposal_pk):
             services.proposal_forbid(proposal=proposal, actor=request.user)
             messages.success(request, _("Forbidden: this pair will never be proposed again in this program."))
         elif action == "swap":
-            other = get_object_or_404(Proposal, pk=request.POST.get("other"), run=run)
+            other = get_object_or_404(Proposal, pk=id_param(request.POST, "other", required=True), run=run)
             services.proposal_swap(first=proposal, second=other)
             messages.success(request, _("Mentees swapped; scores and explanations updated."))
         else:
@@ -358,7 +358,10 @@ def choose_mentor(request, enrollment_pk):
     )
     if request.method == "POST":
         mentor = get_object_or_404(
-            Enrollment, pk=request.POST.get("mentor"), program=mentee.program, role=Side.MENTOR
+            Enrollment,
+            pk=id_param(request.POST, "mentor", required=True),
+            program=mentee.program,
+            role=Side.MENTOR,
         )
         try:
             services.mentor_request_create(mentee=mentee, mentor=mentor)
@@ -383,7 +386,7 @@ def choose_mentor(request, enrollment_pk):
 def mentor_requests(request):
     if request.method == "POST":
         mentor_request = get_object_or_404(
-            MentorRequest, pk=request.POST.get("request"), mentor__person=request.person
+            MentorRequest, pk=id_param(request.POST, "request", required=True), mentor__person=request.person
         )
         try:
             services.mentor_request_answer(

@@ -4,6 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .backends import login_allowed
 from .models import Notification, Person
 from .outbox import Message, notify
 from .selectors import INVITATION_SESSION_KEY
@@ -37,6 +38,15 @@ class AccountAdapter(DefaultAccountAdapter):
             ),
             at_once=True,
         )
+
+    def pre_login(self, request, user, **kwargs):
+        """allauth asks only the login's active flag; a leaver (inactive directory entry) is refused too."""
+        if not login_allowed(user):
+            from allauth.account.internal.stagekit import clear_login
+
+            clear_login(request)
+            return self.respond_user_inactive(request, user)
+        return super().pre_login(request, user, **kwargs)
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from .importing import FILE, ImportFileError, parse_employee_csv
 from .models import LEVEL_MAX, LEVEL_MIN, Invitation, Profile
 from .selectors import INVITATION_SESSION_KEY, invitation_open_for_signup, signup_allowed_for
+from .services import email_claims_release
 
 # 10,000 employees make about 1 MB of CSV; the file is kept in the session between preview and confirm.
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
@@ -40,6 +41,12 @@ class SignupForm(AllauthSignupForm):
                 "You were invited with this address. To use another one, ask your HR team to invite you "
                 "with it."
             )
+
+    def validate_unique_email(self, value):
+        if self.invitation is not None and value == self.invitation.email.lower():
+            # Nobody else's unverified claim on the invited address can stand in the way.
+            email_claims_release(email=value)
+        return super().validate_unique_email(value)
 
     def clean_email(self):
         email = super().clean_email()

@@ -14,6 +14,7 @@ underscores, so "Full Name" is full_name); unknown columns are ignored.
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cache
 from zoneinfo import available_timezones
@@ -247,6 +248,20 @@ class _Checked:
     employee_id: str
 
 
+# Characters a directory field never needs and that can mislead a reader: control characters (NUL, line
+# breaks, tabs) and the invisible ones that reorder or hide text (bidirectional overrides such as U+202E,
+# zero-width characters).
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
+
+
+def _unsafe_character(value: str) -> str:
+    """The first unsafe character of a value, named (U+202E), or ""."""
+    for character in value:
+        if unicodedata.category(character) in _UNSAFE_CATEGORIES:
+            return f"U+{ord(character):04X}"
+    return ""
+
+
 def plan_import(
     *, rows: list[Row], deactivate_missing: bool, directory: list[DirectoryPerson] | None = None
 ) -> ImportPlan:
@@ -289,7 +304,16 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
         max_length = (
             Person._meta.get_field(PERSON_FIELD[column]).max_length if column in PERSON_FIELD else None
         )
-        if max_length and len(value) > max_length:
+        unsafe = _unsafe_character(value)
+        if unsafe:
+            error(
+                column,
+                _(
+                    "contains a hidden or control character (%(char)s), which could disguise the text; remove it"
+                ),
+                char=unsafe,
+            )
+        elif max_length and len(value) > max_length:
             error(
                 column,
                 _("must be at most %(max)s characters (got %(length)s)"),
@@ -300,7 +324,18 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
             try:
                 validate_email(value)
             except ValidationError:
-                error(column, _('is not a valid email address (got "%(value)s")'), value=value)
+                if not value.partition("@")[0].isascii():
+                    error(
+                        column,
+                        _(
+                            'has accented or non-Latin letters before the @ (got "%(value)s"): mail systems '
+                            "deliver to the plain form (jose.garcia@\u2026, not jos\u00e9.garc\u00eda@\u2026); use the "
+                            "address your mail system has"
+                        ),
+                        value=value,
+                    )
+                else:
+                    error(column, _('is not a valid email address (got "%(value)s")'), value=value)
         elif column == "level" and not (
             re.fullmatch(r"[0-9]+", value) and LEVEL_MIN <= int(value) <= LEVEL_MAX
         ):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .importing import (
+    FILE,
     DirectoryPerson,
     ImportFileError,
     ImportPlan,
@@ -77,7 +78,7 @@ class ImportResult:
 
 @transaction.atomic
 def directory_import(
-    *, data: bytes | str, deactivate_missing: bool = False, dry_run: bool = False
+    *, data: bytes | str, deactivate_missing: bool = False, dry_run: bool = False, actor: User | None = None
 ) -> ImportResult:
     """Bring the directory in line with an employee CSV file (see profiles.importing for the format).
 
@@ -86,7 +87,9 @@ def directory_import(
     changes nothing (0 created, 0 updated). Nobody is ever deleted: with deactivate_missing, active people
     the file does not mention become inactive; people in the file are made active again. A dry run checks
     and counts exactly as a real run and writes nothing. The number of queries does not grow with the
-    number of rows.
+    number of rows. People made inactive are leavers: their logins lose every role at once (and
+    profiles.backends refuses them from the next request on); an import that would make the HR admin
+    running it a leaver is refused, so nobody locks themselves out by leaving their own row out.
     """
     try:
         rows = parse_employee_csv(data)
@@ -96,6 +99,20 @@ def directory_import(
     # from a snapshot that is about to change.
     directory = load_directory(for_update=not dry_run)
     plan = plan_import(rows=rows, deactivate_missing=deactivate_missing, directory=directory)
+    own = Person.objects.filter(user=actor).values_list("pk", flat=True).first() if actor else None
+    if own is not None and any(person.pk == own for person in plan.to_deactivate):
+        plan = ImportPlan(
+            errors=[
+                RowError(
+                    line=1,
+                    field=FILE,
+                    message=_(
+                        "You are not in this file, so confirming it would mark you inactive and end your own "
+                        "access. Add your row, or untick \u201cmark missing people inactive\u201d."
+                    ),
+                )
+            ]
+        )
     result = ImportResult(
         created=len(plan.to_create),
         updated=len(plan.to_update),
@@ -161,6 +178,8 @@ def _directory_apply(*, plan: ImportPlan, directory: list[DirectoryPerson]) -> N
 
     for pks in batched((person.pk for person in plan.to_deactivate), IMPORT_BATCH_SIZE, strict=False):
         Person.objects.filter(pk__in=pks).update(is_active=False, updated_at=now)
+        # A leaver keeps no role: coming back later does not bring HR or leader powers back with it.
+        User.objects.filter(person__pk__in=pks).update(is_hr_admin=False, is_leader=False)
 
     directory_history_record(
         person_ids=[person.pk for person in created]
@@ -422,6 +441,29 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
             reason=_("the invitation was revoked"),
         )
     return invitation
+
+
+@transaction.atomic
+def email_claims_release(*, email: str) -> int:
+    """Let go of every claim on an address that nobody proved they own, before its invited owner signs up.
+
+    An invitation proves the address is this person's (HR sent it there, from the directory). A login
+    someone else made with that address, which never verified it, never signed in and has no directory
+    entry, is removed; so is an unverified extra address on another login (no longer possible to add,
+    but older rows may exist). Returns how many claims were released.
+    """
+    from allauth.account.models import EmailAddress
+
+    released, _detail = (
+        EmailAddress.objects.filter(email__iexact=email, verified=False)
+        .exclude(user__email__iexact=email)
+        .delete()
+    )
+    squatters = User.objects.filter(
+        email__iexact=email, last_login__isnull=True, person__isnull=True
+    ).exclude(emailaddress__verified=True)
+    removed, _detail = squatters.delete()
+    return released + removed
 
 
 @transaction.atomic

@@ -22,5 +22,7 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     # Participants
     path("me/", views.my_profile, name="my_profile"),
+    # Everyone with a login
+    path("account/", views.account, name="account"),
     path("<int:pk>/profile/", views.profile, name="profile"),
 ]

@@ -265,7 +265,10 @@ def import_preview(request, token):
         messages.warning(request, _("This import preview is no longer available. Upload the file again."))
         return redirect("profiles:import")
     result = services.directory_import(
-        data=pending["text"], deactivate_missing=pending["deactivate_missing"], dry_run=True
+        data=pending["text"],
+        deactivate_missing=pending["deactivate_missing"],
+        dry_run=True,
+        actor=request.user,
     )
     plan = result.plan
     return render(
@@ -301,7 +304,7 @@ def import_confirm(request, token):
     try:
         with transaction.atomic():
             result = services.directory_import(
-                data=pending["text"], deactivate_missing=pending["deactivate_missing"]
+                data=pending["text"], deactivate_missing=pending["deactivate_missing"], actor=request.user
             )
             if result.ok and _counts(result) != request.POST.get("counts"):
                 raise _PlanChanged  # rolls the import back
@@ -319,7 +322,8 @@ def import_confirm(request, token):
         request,
         _(
             "Directory imported: %(created)s added, %(updated)s updated, %(unchanged)s unchanged, "
-            "%(deactivated)s marked inactive."
+            "%(deactivated)s marked inactive. People marked inactive lose their access and roles at once; "
+            "pair health flags any pair one of them was in."
         )
         % {
             "created": result.created,
@@ -391,3 +395,41 @@ def profile(request, pk):
             "is_self": person.user_id == request.user.pk,
         },
     )
+
+
+# --- The account page -----------------------------------------------------------------------------------
+
+
+@login_required
+def account(request):
+    """What a login is and how it is kept safe: its address, password, second factor and sessions."""
+    from allauth.mfa.utils import is_mfa_enabled
+    from django.conf import settings
+
+    from .middleware import roles_of
+
+    user = request.user
+    return render(
+        request,
+        "profiles/account.html",
+        {
+            "person": getattr(request, "directory_person", None),
+            "mfa_enabled": is_mfa_enabled(user),
+            "mfa_required": bool(roles_of(user) & set(settings.MFA_REQUIRED_ROLES)),
+            "idle_minutes": settings.SESSION_IDLE_MINUTES,
+            "absolute_hours": settings.SESSION_ABSOLUTE_HOURS,
+        },
+    )
+
+
+@login_required
+def account_email(request):
+    """allauth's page for adding addresses, replaced: a login's only address is its directory entry's.
+
+    Another address on a login could be a colleague's (blocking their invitation) or a personal one (a way
+    in that outlives the company mailbox), so nothing here adds or changes one; a POST changes nothing."""
+    if request.method == "POST":
+        messages.warning(
+            request, _("Email addresses cannot be added or changed here. Ask HR to correct the directory.")
+        )
+    return redirect("profiles:account")

@@ -1,9 +1,12 @@
 import os
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from pairings import services as pairing_services
+from pairings.models import Pairing
 from programs import services as program_services
 from tests.factories import EnrollmentFactory, PersonFactory, ProgramFactory, UserFactory
 
@@ -17,6 +20,14 @@ def _fast_password_hashing(settings):
     # Django's PBKDF2 takes a good half second per password, by design; the suite makes hundreds of
     # logins. Tests of what a password protects don't depend on the hash's cost.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _mfa_not_required(settings):
+    # Production requires HR admins and leaders to set up a second factor before anything else
+    # (MFA_REQUIRED_ROLES); tests of other features sign those roles in without one. The requirement
+    # itself is tested with the production value in tests/profiles/test_account_security.py.
+    settings.MFA_REQUIRED_ROLES = []
 
 
 @pytest.fixture(autouse=True)
@@ -104,5 +115,9 @@ def published_pairing(matching_program, hr_admin, mentor, mentee):
 
 @pytest.fixture
 def active_pairing(published_pairing, mentor, mentee):
+    """The persona pair, both accepted, matched 90 days ago (check-ins can be logged back to then)."""
     pairing = pairing_services.pairing_accept(pairing=published_pairing, person=mentor.person)
-    return pairing_services.pairing_accept(pairing=pairing, person=mentee.person)
+    pairing = pairing_services.pairing_accept(pairing=pairing, person=mentee.person)
+    pairing.created_at = timezone.now() - timedelta(days=90)
+    Pairing.objects.filter(pk=pairing.pk).update(created_at=pairing.created_at)
+    return pairing

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from common.services import check_version
@@ -202,6 +203,14 @@ def checkin_log(
     side = _side(pairing, person)
     if happened_on > timezone.localdate():
         raise ValidationError({"happened_on": _("A check-in is logged once it has happened.")})
+    matched_on = timezone.localdate(pairing.created_at)
+    if happened_on < matched_on:
+        raise ValidationError(
+            {
+                "happened_on": _("The pair was matched on %(date)s: a check-in cannot be before that.")
+                % {"date": date_format(matched_on)}
+            }
+        )
     if any(theme.program_id != pairing.program_id for theme in themes):
         raise ValidationError({"themes": _("Choose themes of this program.")})
     checkin = CheckIn(

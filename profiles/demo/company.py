@@ -5,9 +5,10 @@ CEO (level 9) -> department heads (8) -> directors (7) -> managers (5-6) -> indi
 """
 
 import random
+import unicodedata
 from dataclasses import dataclass
 
-DEMO_PASSWORD = "twoway-demo"  # noqa: S105 - published in the README on purpose; demo data only
+DEMO_PASSWORD = "twoway-demo-login"  # noqa: S105 - published in the README on purpose; demo data only
 
 LOCATIONS = [
     ("London", "Europe/London"),
@@ -157,6 +158,11 @@ def build_company(seed: int = 2026) -> list[DemoPerson]:
     people: list[DemoPerson] = []
     used_emails: set[str] = {login[0] for login in DEMO_LOGINS.values()}
 
+    def _ascii_address(name: str) -> str:
+        # As company mail systems do (and as the importer requires): Martínez -> martinez, Aydın -> aydin.
+        folded = unicodedata.normalize("NFKD", name.replace("ı", "i"))
+        return "".join(c for c in folded if c.isascii() and c != "'").lower()
+
     def new_person(level, department, title, location, manager, slot=None):
         employee_id = f"E{len(people) + 1:04d}"
         if slot in DEMO_LOGINS:
@@ -164,7 +170,7 @@ def build_company(seed: int = 2026) -> list[DemoPerson]:
         else:
             while True:
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                email = f"{first}.{last}".lower().replace("'", "") + "@example.com"
+                email = _ascii_address(f"{first}.{last}") + "@example.com"
                 if email not in used_emails:
                     break
             full_name, login = f"{first} {last}", None

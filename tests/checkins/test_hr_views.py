@@ -12,7 +12,7 @@ from pairings.services import pairing_set_rhythm
 from profiles.models import Person
 from programs.models import Enrollment
 from tests.factories import ProgramFactory
-from tests.helpers import PERSONAS, count_queries
+from tests.helpers import PERSONAS, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -272,9 +272,7 @@ def test_pair_health_pages_by_fifty(client, hr_admin):
 
 
 def _count_queries(client, url):
-    with count_queries() as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
+    return queries_of(client, url)
 
 
 @pytest.mark.parametrize("view", ["checkins:pair_health", "checkins:concerns"])

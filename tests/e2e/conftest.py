@@ -54,7 +54,7 @@ def demo_company(transactional_db, settings):
     settings.DEBUG = False
 
 
-def login(page, email, password="twoway-demo"):
+def login(page, email, password="twoway-demo-login"):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)

@@ -52,7 +52,7 @@ def test_demo_logins_work_with_the_published_password(client, settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     for email in DEMO_EMAILS:
-        response = client.post("/accounts/login/", {"login": email, "password": "twoway-demo"})
+        response = client.post("/accounts/login/", {"login": email, "password": "twoway-demo-login"})
         assert response.status_code == 302 and response["Location"] == "/", email
         client.logout()
     assert User.objects.get(email="hr@example.com").is_hr_admin

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,7 +12,7 @@ from profiles.models import Invitation, Person
 from profiles.selectors import in_reporting_line, manager_chain
 from profiles.views import IMPORT_SESSION_KEY
 from tests.factories import PersonFactory, UserFactory
-from tests.helpers import PERSONAS, count_queries
+from tests.helpers import PERSONAS, queries_of
 
 pytestmark = pytest.mark.django_db
 
@@ -133,9 +134,7 @@ def _bulk_people(n, start=0):
 
 
 def _count_queries(client, url, params=None):
-    with count_queries() as queries:
-        assert client.get(url, params or {}).status_code == 200
-    return len(queries)
+    return queries_of(client, url, data=params or {})
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "person", "department": "Dept 1", "status": "all"}])
@@ -267,17 +266,78 @@ def test_import_upload_preview_confirm_writes_the_directory(client, hr_admin):
     assert IMPORT_SESSION_KEY not in client.session
 
 
+def _with_own_row(user, data: bytes) -> bytes:
+    person = user.person
+    own = f"{person.email},{person.full_name},HR lead,{person.department},{person.level},,{person.employee_id}"
+    return data + own.encode() + b"\n"
+
+
 def test_import_with_deactivate_missing_shows_and_marks_leavers(client, hr_admin):
     client.force_login(hr_admin)
     leaver = PersonFactory(full_name="Lee Leaver")
-    response = client.get(_upload(client, GOOD_FILE, deactivate_missing=True)["Location"])
+    response = client.get(
+        _upload(client, _with_own_row(hr_admin, GOOD_FILE), deactivate_missing=True)["Location"]
+    )
     result = response.context["result"]
-    # hr_admin's own entry and the leaver are not in the file.
-    assert result.deactivated == 2 and "Lee Leaver" in response.content.decode()
+    assert result.deactivated == 1 and "Lee Leaver" in response.content.decode()
     token = response.context["token"]
     client.post(reverse("profiles:import_confirm", args=[token]), {"counts": response.context["counts"]})
     leaver.refresh_from_db()
     assert not leaver.is_active
+
+
+def test_an_import_that_would_make_its_own_hr_admin_a_leaver_is_refused(client, hr_admin):
+    client.force_login(hr_admin)
+    before = list(Person.objects.values_list("pk", "is_active"))
+    response = client.get(_upload(client, GOOD_FILE, deactivate_missing=True)["Location"])
+    assert "confirming it would mark you inactive" in response.content.decode()
+    assert not response.context["result"].ok
+    token = response.context["token"]
+    client.post(reverse("profiles:import_confirm", args=[token]), {"counts": response.context["counts"]})
+    assert list(Person.objects.values_list("pk", "is_active")) == before
+    assert client.get(reverse("profiles:directory")).status_code == 200
+
+
+def test_a_leaver_loses_every_role_and_session_at_once(client, hr_admin, leader):
+    """Finding 1: an HR admin and a leader left out of an import (by another HR admin) keep nothing."""
+    from tests.factories import UserFactory
+
+    other_hr = UserFactory(email="second.hr@example.com", is_hr_admin=True)
+    PersonFactory(email=other_hr.email, user=other_hr)
+    leaving = {"hr": Client(), "leader": Client()}
+    leaving["hr"].force_login(hr_admin)
+    leaving["leader"].force_login(leader)
+    concerns = reverse("checkins:concerns")
+    assert leaving["hr"].get(concerns).status_code == 200
+    assert leaving["leader"].get(reverse("dashboards:index")).status_code == 200
+
+    client.force_login(other_hr)
+    response = client.get(
+        _upload(client, _with_own_row(other_hr, GOOD_FILE), deactivate_missing=True)["Location"]
+    )
+    token = response.context["token"]
+    client.post(reverse("profiles:import_confirm", args=[token]), {"counts": response.context["counts"]})
+
+    for user in (hr_admin, leader):
+        user.refresh_from_db()
+        assert not user.person.is_active and not user.is_hr_admin and not user.is_leader
+    # Their open sessions are signed out on the next request, and they cannot sign in again.
+    assert leaving["hr"].get(concerns)["Location"].startswith(reverse("account_login"))
+    assert leaving["leader"].get(reverse("dashboards:index"))["Location"].startswith(reverse("account_login"))
+    hr_admin.set_password("a long enough passphrase")
+    hr_admin.save()
+    fresh = Client()
+    fresh.post(reverse("account_login"), {"login": hr_admin.email, "password": "a long enough passphrase"})
+    assert "_auth_user_id" not in fresh.session
+    assert fresh.get(concerns).status_code == 302
+
+
+def test_a_login_with_an_inactive_entry_is_refused_even_with_its_role_flags(client, hr_admin):
+    """The rule holds wherever the entry was made inactive (the admin site, a script), not only in imports."""
+    Person.objects.filter(user=hr_admin).update(is_active=False)
+    client.force_login(hr_admin)
+    response = client.get(reverse("checkins:concerns"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
 
 
 BAD_FILE = _csv(
