@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.once import FIELD, SavedOnce
 from pairings.models import Goal
 from profiles.models import MeetingFormat
 
@@ -64,7 +65,7 @@ def add_goal_fields(form: forms.Form, goals: list[Goal]) -> list[tuple[Goal, str
     return rows
 
 
-class CheckInForm(ReflectionFields):
+class CheckInForm(SavedOnce, ReflectionFields):
     happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     duration_minutes = forms.IntegerField(
         label=_("How long (minutes)"), min_value=5, max_value=480, initial=45
@@ -94,6 +95,7 @@ class CheckInForm(ReflectionFields):
         self.goal_rows = add_goal_fields(self, goals)
         self.helper = FormHelper()
         self.helper.layout = Layout(
+            FIELD,
             Fieldset(
                 _("The meeting"),
                 "happened_on",
@@ -142,7 +144,7 @@ class GoalReviewForm(forms.Form):
         self.helper.add_input(Submit("save", _("Save where our goals stand")))
 
 
-class MeetingForm(forms.Form):
+class MeetingForm(SavedOnce, forms.Form):
     starts_at = forms.DateTimeField(
         label=_("When (your time zone)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -168,7 +170,7 @@ class RescheduleForm(forms.Form):
     )
 
 
-class ActionForm(forms.ModelForm):
+class ActionForm(SavedOnce, forms.ModelForm):
     """What the senior changed: a new one, or one they come back to (say whether it helped)."""
 
     version = forms.DateTimeField(widget=forms.HiddenInput, required=False)
@@ -184,6 +186,7 @@ class ActionForm(forms.ModelForm):
         self.fields["theme"].empty_label = _("None in particular")
         if self.instance.pk:
             self.fields["version"].initial = self.instance.updated_at
+            del self.fields[FIELD]  # an edit is saved under its version, and saving it twice is harmless
         self.helper = FormHelper()
         self.helper.add_input(Submit("save", _("Save") if self.instance.pk else _("Record it")))
 
@@ -191,7 +194,7 @@ class ActionForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class ConcernForm(forms.ModelForm):
+class ConcernForm(SavedOnce, forms.ModelForm):
     class Meta:
         model = Concern
         fields = ["kind", "text"]

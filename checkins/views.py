@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
+from common.once import AlreadySaved, save_once
 from common.views import flash_error, form_errors, id_param
 from pairings.models import Goal, Side
 from pairings.selectors import pairing_get_for_user
@@ -105,18 +106,25 @@ def checkin_log(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            checkin = services.checkin_log(
-                pairing=pairing,
-                person=person,
-                happened_on=data["happened_on"],
-                duration_minutes=data["duration_minutes"],
-                meeting_format=data["meeting_format"],
-                themes=list(data["themes"]),
-                shared_notes=data["shared_notes"],
-                reflection=_reflection(data),
-                goal_updates=_goal_updates(form, form.goal_rows),
-                meeting=meeting,
+            checkin = save_once(
+                request,
+                form,
+                lambda: services.checkin_log(
+                    pairing=pairing,
+                    person=person,
+                    happened_on=data["happened_on"],
+                    duration_minutes=data["duration_minutes"],
+                    meeting_format=data["meeting_format"],
+                    themes=list(data["themes"]),
+                    shared_notes=data["shared_notes"],
+                    reflection=_reflection(data),
+                    goal_updates=_goal_updates(form, form.goal_rows),
+                    meeting=meeting,
+                ),
+                lambda checkin: reverse("checkins:checkin", args=[checkin.pk]),
             )
+        except AlreadySaved as saved:
+            return saved.response(request)
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -255,7 +263,14 @@ def meeting_plan(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.meeting_plan(pairing=pairing, person=person, **form.cleaned_data)
+            meeting = save_once(
+                request,
+                form,
+                lambda: services.meeting_plan(pairing=pairing, person=person, **form.service_data()),
+                lambda meeting: f"{reverse('checkins:home')}#meeting-{meeting.pk}",
+            )
+        except AlreadySaved as saved:
+            return saved.response(request)
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -325,7 +340,14 @@ def action_new(request, pk):
     form = ActionForm(request.POST or None, program=pairing.program)
     if request.method == "POST" and form.is_valid():
         try:
-            services.action_record(pairing=pairing, person=person, **form.action_data())
+            save_once(
+                request,
+                form,
+                lambda: services.action_record(pairing=pairing, person=person, **form.action_data()),
+                lambda _action: reverse("checkins:home"),
+            )
+        except AlreadySaved as saved:
+            return saved.response(request)
         except ValidationError as error:
             form_errors(form, error)
         else:
@@ -373,7 +395,14 @@ def concern_new(request, pk):
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            concern = services.concern_raise(pairing=pairing, person=person, **form.cleaned_data)
+            concern = save_once(
+                request,
+                form,
+                lambda: services.concern_raise(pairing=pairing, person=person, **form.service_data()),
+                lambda concern: reverse("checkins:concern", args=[concern.pk]),
+            )
+        except AlreadySaved as saved:
+            return saved.response(request)
         except ValidationError as error:
             form_errors(form, error)
         else:

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class CommonConfig(AppConfig):
-    """Registered only so that its template tags load; it has no models."""
+    """Shared helpers; its one model records forms saved once (common.once)."""
 
     name = "common"
     verbose_name = "Common"

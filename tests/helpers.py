@@ -24,3 +24,13 @@ def queries_of(client, url: str, **kwargs) -> int:
         response = client.get(url, **kwargs)
     assert response.status_code == 200, (url, response.status_code)
     return len(queries)
+
+
+def form_token(client, url: str) -> str:
+    """The once-only token the form on `url` carries (common.once), as a browser would submit it."""
+    import re
+
+    html = client.get(url).content.decode()
+    match = re.search(r'name="form_token" value="([0-9a-f]+)"', html)
+    assert match, f"no form_token on {url}"
+    return match.group(1)

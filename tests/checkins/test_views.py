@@ -9,8 +9,9 @@ from django.utils import timezone
 from checkins import services
 from checkins.models import CheckIn, Concern
 from checkins.selectors import home_for_person
+from pairings.models import Pairing
 from tests.checkins.conftest import log_checkin, reflection
-from tests.helpers import count_queries
+from tests.helpers import count_queries, form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +182,7 @@ def test_logging_from_the_form_keeps_text_on_error(client, mentor, active_pairin
     response = client.post(
         url,
         {
+            "form_token": form_token(client, url),
             "happened_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
             "duration_minutes": 45,
             "meeting_format": "video",
@@ -204,6 +206,8 @@ def test_home_shows_each_pairing_and_what_to_do(client, mentee, checkin):
 
 def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mentor, active_pairing):
     today = timezone.localdate()
+    Pairing.objects.filter(pk=active_pairing.pk).update(created_at=timezone.now() - timedelta(days=1000))
+    active_pairing.refresh_from_db()
     for days_ago in (900, 400):  # a pair that last met more than a year ago still sees those check-ins
         log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
     (view,) = home_for_person(person=mentor.person)
@@ -234,6 +238,7 @@ def test_a_planned_meeting_can_be_logged_from_its_own_day_not_before(client, men
     assert f'id="meeting-{meeting.pk}"' in page and log_link not in page  # it hasn't happened yet
 
     with time_machine.travel(meeting.starts_at + timedelta(hours=1)):  # held an hour ago, same day
+        client.force_login(mentor)  # three days on, the first session has ended (idle timeout)
         page = client.get(url).content.decode()
     assert f'id="meeting-{meeting.pk}"' in page and log_link in page
 

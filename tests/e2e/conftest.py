@@ -58,7 +58,7 @@ def login(page, email, password="twoway-demo-login"):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()  # not "Sign in with a passkey"
 
 
 def hr_menu(page, item):

@@ -14,6 +14,7 @@ from pairings.models import MentorRequest
 from profiles.demo.company import build_company
 from profiles.importing import parse_employee_csv, plan_import
 from profiles.models import Notification, User
+from tests.helpers import form_token
 from tests.profiles.test_invitations import (  # noqa: F401 - fixtures
     _invited_token,
     _signup,
@@ -123,6 +124,7 @@ def test_choosing_a_mentor_with_a_malformed_id_is_a_400(client, mentee, matching
 def test_a_checkin_before_the_pair_was_matched_is_refused_next_to_the_date(client, mentor, active_pairing):
     client.force_login(mentor)
     data = {
+        "form_token": form_token(client, reverse("checkins:log", args=[active_pairing.pk])),
         "happened_on": "1900-01-01",
         "duration_minutes": 30,
         "meeting_format": "video",
