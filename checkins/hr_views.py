@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 from common.csv_export import csv_response
 from common.views import form_errors, id_list_param
 from pairings.selectors import pairing_get_for_user
-from profiles import outbox
+from profiles import audit, outbox
+from profiles.models import AuditEvent
 from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import hr_admin_required
 from programs.selectors import program_choices
@@ -130,6 +131,9 @@ def pair_health_csv(request):
         _("Open concerns"),
         _("At risk because"),
     ]
+    audit.record(
+        AuditEvent.Action.EXPORTED, target="pair-health.csv", program=form.program_id(), rows=len(ids)
+    )
     return csv_response("twoway-pair-health.csv", header, rows())
 
 
@@ -163,6 +167,8 @@ def concern_handle(request, pk):
     concern = selectors.concern_for_user(user=request.user, pk=pk)
     pairing = pairing_get_for_user(user=request.user, pk=concern.pairing_id, allow_hr=True).pairing
     form = ConcernHandleForm(request.POST or None, concern=concern)
+    if request.method == "GET":
+        audit.record(AuditEvent.Action.CONCERN_VIEWED, target=f"concern:{concern.pk}")
     stale = False
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,3 +12,7 @@ class ProfilesConfig(AppConfig):
         from .middleware import session_started
 
         user_logged_in.connect(session_started, dispatch_uid="twoway_session_started")
+
+        from .audit import connect_signals
+
+        connect_signals()

@@ -388,3 +388,78 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"{self.person_id} {self.kind}: {self.email}"
+
+
+class AuditEvent(models.Model):
+    """One thing done that a security review asks about: who, what, when (UTC), from where.
+
+    Never the text of a note or a concern: `detail` holds counts and ids only. Append-only for the app
+    (profiles.audit; on PostgreSQL a trigger refuses UPDATE and DELETE). The actor is kept as an id,
+    not a link, so erasing a person leaves their rows, and the name shown is whatever their directory
+    entry says now ("Erased person #12" once erased)."""
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        SIGN_OUT = "sign_out", _("Signed out")
+        MFA_CHANGED = "mfa_changed", _("Second factor changed")
+        ROLE_CHANGED = "role_changed", _("Roles changed")
+        DIRECTORY_IMPORTED = "directory_imported", _("Directory imported")
+        MATCH_RUN_STARTED = "match_run_started", _("Matching run started")
+        MATCH_RUN_PUBLISHED = "match_run_published", _("Matching run published")
+        PAIRING_ENDED = "pairing_ended", _("Pairing ended")
+        EXPORTED = "exported", _("Figures exported")
+        CONCERN_VIEWED = "concern_viewed", _("Concern viewed")
+        CONCERN_HANDLED = "concern_handled", _("Concern handled")
+        DATA_EXPORTED = "data_exported", _("Personal data downloaded")
+        PERSON_ERASED = "person_erased", _("Person erased")
+
+    at = models.DateTimeField(_("when (UTC)"), default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(_("who (login id)"), null=True, blank=True, db_index=True)
+    action = models.CharField(_("what"), max_length=32, choices=Action.choices, db_index=True)
+    target = models.CharField(_("on"), max_length=100, blank=True)  # "pairing:12", "concern:3"
+    ip = models.GenericIPAddressField(_("from"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+
+class DirectoryImport(models.Model):
+    """A large directory import, confirmed by HR and written by a Celery job (profiles.services).
+
+    Holds the file's text until the job is done (then it is cleared: the directory has it), the counts
+    the preview showed (the job refuses if the directory changed since), and what happened."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True)
+    deactivate_missing = models.BooleanField(default=False)
+    expected_counts = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(default=dict, blank=True)  # counts, or {"message": ..., "errors": [...]}
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Import {self.pk} ({self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {self.State.DONE, self.State.FAILED}

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from common.csv_export import csv_response
 from common.privacy import hidden_explanation
 from common.templatetags.figures import figure_text
+from profiles import audit
+from profiles.models import AuditEvent
 from profiles.permissions import leader_required
 
 from .. import selectors
@@ -97,6 +99,9 @@ def export(request, slug):
     if table is None:
         raise Http404
     header = [table.first_column, *(column.label for column in table.columns)]
+    audit.record(
+        AuditEvent.Action.EXPORTED, target=f"dashboard:{slug}.csv", filters=request.GET.urlencode()[:500]
+    )
     rows = ([row.label, *(_cell(cell, kind) for cell, kind in cells)] for row, cells in table.cells())
     return csv_response(filename, header, rows)
 

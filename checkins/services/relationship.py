@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from common.services import check_version
 from pairings.models import Pairing, Side
 from pairings.services import GoalProgress, goal_progress_record, pairing_set_rhythm, participant_side
-from profiles.models import Notification, Person, User
+from profiles import audit
+from profiles.models import AuditEvent, Notification, Person, User
 from profiles.outbox import notify, withdraw
 from programs.models import Theme
 
@@ -381,4 +382,5 @@ def concern_update(
     concern.status, concern.hr_notes, concern.handled_by = status, hr_notes.strip(), user
     concern.full_clean()
     concern.save()
+    audit.record(AuditEvent.Action.CONCERN_HANDLED, actor=user, target=f"concern:{concern.pk}", status=status)
     return concern

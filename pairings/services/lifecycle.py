@@ -8,7 +8,8 @@ from django.db.models import DateField, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from profiles.models import Notification, Person, User
+from profiles import audit
+from profiles.models import AuditEvent, Notification, Person, User
 from profiles.outbox import notify, withdraw
 from programs.models import Enrollment, Program
 
@@ -157,6 +158,9 @@ def pairing_end(*, pairing: Pairing, user: User, reason: str) -> Pairing:
     _over([pairing.pk])
     # The partner hears it (both of them, when HR ended it); the reason stays with HR.
     notify(*messages.ended(pairing, by_side=side))
+    audit.record(
+        AuditEvent.Action.PAIRING_ENDED, actor=user, target=f"pairing:{pairing.pk}", by_side=side or "hr"
+    )
     return pairing
 
 

@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from profiles.models import User
+from profiles import audit
+from profiles.models import AuditEvent, User
 from profiles.outbox import notify
 from programs.models import Enrollment, Program
 
@@ -83,6 +84,7 @@ def match_run_start(*, program: Program, actor: User) -> MatchRun:
         weights={field: float(getattr(settings, field)) for field in WEIGHT_FIELDS},
     )
     _enqueue(run_matching, run.pk)
+    audit.record(AuditEvent.Action.MATCH_RUN_STARTED, actor=actor, target=f"run:{run.pk}", program=program.pk)
     return run
 
 
@@ -307,4 +309,11 @@ def match_run_publish(*, run: MatchRun, actor: User) -> list[Pairing]:
     )
     # Each of them meets their partner: two outbox rows per pairing, planned with the pairings themselves.
     notify(*(message for pairing in pairings for message in messages.introductions(pairing)))
+    audit.record(
+        AuditEvent.Action.MATCH_RUN_PUBLISHED,
+        actor=actor,
+        target=f"run:{run.pk}",
+        program=run.program_id,
+        pairings=len(pairings),
+    )
     return pairings
