@@ -1,9 +1,11 @@
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import batched
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -12,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import audit
 from .importing import (
     FILE,
     DirectoryPerson,
@@ -25,6 +28,8 @@ from .importing import (
 )
 from .models import (
     HISTORY_FIELDS,
+    AuditEvent,
+    DirectoryImport,
     Invitation,
     MeetingFormat,
     Notification,
@@ -75,10 +80,20 @@ class ImportResult:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def counts(self) -> str:
+        """The four counts, as the preview shows them and the confirmation must find them again."""
+        return f"{self.created},{self.updated},{self.unchanged},{self.deactivated}"
+
 
 @transaction.atomic
 def directory_import(
-    *, data: bytes | str, deactivate_missing: bool = False, dry_run: bool = False, actor: User | None = None
+    *,
+    data: bytes | str,
+    deactivate_missing: bool = False,
+    dry_run: bool = False,
+    actor: User | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Bring the directory in line with an employee CSV file (see profiles.importing for the format).
 
@@ -91,10 +106,12 @@ def directory_import(
     profiles.backends refuses them from the next request on); an import that would make the HR admin
     running it a leaver is refused, so nobody locks themselves out by leaving their own row out.
     """
+    progress = progress or (lambda percent: None)
     try:
         rows = parse_employee_csv(data)
     except ImportFileError as exc:
         return ImportResult(errors=exc.errors, dry_run=dry_run)
+    progress(10)
     # Locking everyone read makes a second import (or an edit) wait for this one instead of working
     # from a snapshot that is about to change.
     directory = load_directory(for_update=not dry_run)
@@ -122,12 +139,23 @@ def directory_import(
         dry_run=dry_run,
         plan=plan,
     )
+    progress(30)
     if plan.ok and not dry_run:
-        _directory_apply(plan=plan, directory=directory)
+        _directory_apply(plan=plan, directory=directory, progress=progress)
+        audit.record(
+            AuditEvent.Action.DIRECTORY_IMPORTED,
+            actor=actor,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            deactivated=result.deactivated,
+        )
     return result
 
 
-def _directory_apply(*, plan: ImportPlan, directory: list[DirectoryPerson]) -> None:
+def _directory_apply(
+    *, plan: ImportPlan, directory: list[DirectoryPerson], progress: Callable[[int], None]
+) -> None:
     """Write a checked plan in a fixed number of bulk queries per batch."""
     now = timezone.now()  # bulk_update does not touch auto_now fields: updated_at is set here
     holder_of_email = {person.email.lower(): person.pk for person in directory}
@@ -154,10 +182,12 @@ def _directory_apply(*, plan: ImportPlan, directory: list[DirectoryPerson]) -> N
             batch_size=IMPORT_BATCH_SIZE,
         )
 
+    progress(50)
     created = Person.objects.bulk_create(
         [Person(**_person_values(p), is_active=True) for p in plan.to_create], batch_size=IMPORT_BATCH_SIZE
     )
 
+    progress(70)
     # Managers last, once everyone they can point to has a primary key.
     pk_by_email = {person.email.lower(): person.pk for person in directory}
     pk_by_email.update({p.email: p.person_id for p in plan.to_update + plan.unchanged})
@@ -181,6 +211,7 @@ def _directory_apply(*, plan: ImportPlan, directory: list[DirectoryPerson]) -> N
         # A leaver keeps no role: coming back later does not bring HR or leader powers back with it.
         User.objects.filter(person__pk__in=pks).update(is_hr_admin=False, is_leader=False)
 
+    progress(85)
     directory_history_record(
         person_ids=[person.pk for person in created]
         + [p.person_id for p in plan.to_update]
@@ -275,10 +306,105 @@ def user_set_roles(*, actor: User, user: User, is_hr_admin: bool, is_leader: boo
             % {"name": user.get_full_name()},
             code="last_hr_admin",
         )
+    before = {"hr_admin": user.is_hr_admin, "leader": user.is_leader}
     user.is_hr_admin = is_hr_admin
     user.is_leader = is_leader
     user.save(update_fields=["is_hr_admin", "is_leader"])
+    after = {"hr_admin": is_hr_admin, "leader": is_leader}
+    if after != before:
+        audit.record(
+            AuditEvent.Action.ROLE_CHANGED, actor=actor, target=f"user:{user.pk}", before=before, after=after
+        )
     return user
+
+
+# --- Large imports, as a job ----------------------------------------------------------------------------
+
+
+def import_rows_inline() -> int:
+    """Files with more rows than this are confirmed as a Celery job: a web request has 30 seconds."""
+    return getattr(settings, "IMPORT_INLINE_ROWS", 2000)
+
+
+def _import_progress_key(job_id: int) -> str:
+    return f"twoway:directory-import:{job_id}:progress"
+
+
+def directory_import_progress(job: DirectoryImport) -> int:
+    """How far a job is, in percent. Written to the shared cache by the job, since its database writes
+    are one transaction that nobody sees until it commits."""
+    if job.is_finished:
+        return 100
+    if job.state == DirectoryImport.State.QUEUED:
+        return 0
+    return cache.get(_import_progress_key(job.pk), 1)
+
+
+@transaction.atomic
+def directory_import_queue(
+    *, text: str, filename: str, deactivate_missing: bool, expected_counts: str, actor: User
+) -> DirectoryImport:
+    """Confirm a previewed import to be written by a Celery job (after this transaction commits)."""
+    from .tasks import import_directory  # noqa: PLC0415 - tasks import the services
+
+    job = DirectoryImport.objects.create(
+        created_by=actor,
+        filename=filename[:255],
+        text=text,
+        deactivate_missing=deactivate_missing,
+        expected_counts=expected_counts,
+    )
+    transaction.on_commit(lambda: import_directory.delay(job.pk))
+    return job
+
+
+def directory_import_job_run(*, job_id: int) -> DirectoryImport | None:
+    """Write a queued import. Idempotent: only a queued job is claimed (a conditional update), so a
+    retried or duplicated task does nothing. All or nothing, as directory_import; refused, with nothing
+    written, when the directory changed since the preview (its counts differ). The file's text is
+    cleared once the job is over, whatever happened: the directory now holds what it had to say."""
+    claimed = DirectoryImport.objects.filter(pk=job_id, state=DirectoryImport.State.QUEUED).update(
+        state=DirectoryImport.State.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = DirectoryImport.objects.select_related("created_by").get(pk=job_id)
+    outcome: dict
+    try:
+        with transaction.atomic():
+            result = directory_import(
+                data=job.text,
+                deactivate_missing=job.deactivate_missing,
+                actor=job.created_by,
+                progress=lambda percent: cache.set(_import_progress_key(job_id), percent, 3600),
+            )
+            if result.ok and result.counts != job.expected_counts:
+                raise _DirectoryChanged
+    except _DirectoryChanged:
+        outcome = {
+            "message": _(
+                "The directory changed between the preview and the import, so nothing was imported. "
+                "Upload the file again to see a new preview."
+            )
+        }
+    else:
+        if result.ok:
+            outcome = {k: getattr(result, k) for k in ("created", "updated", "unchanged", "deactivated")}
+        else:
+            outcome = {
+                "message": _("The file has errors, so nothing was imported."),
+                "errors": [str(error) for error in result.errors[:100]],
+            }
+    state = DirectoryImport.State.DONE if "created" in outcome else DirectoryImport.State.FAILED
+    DirectoryImport.objects.filter(pk=job_id).update(
+        state=state, finished_at=timezone.now(), result=outcome, text=""
+    )
+    job.refresh_from_db()
+    return job
+
+
+class _DirectoryChanged(Exception):
+    """Rolls a job's import back: its counts are not the preview's."""
 
 
 # --- Invitations --------------------------------------------------------------------------------------

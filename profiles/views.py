@@ -25,7 +25,7 @@ from .forms import (
     RolesForm,
     import_error_text,
 )
-from .models import Invitation, Profile, User
+from .models import DirectoryImport, Invitation, Profile, User
 from .permissions import hr_admin_required, person_required
 
 PAGE_SIZE = 50
@@ -231,10 +231,6 @@ def _pending_import(request, token: str) -> dict | None:
     return pending
 
 
-def _counts(result) -> str:
-    return f"{result.created},{result.updated},{result.unchanged},{result.deactivated}"
-
-
 class _PlanChanged(Exception):
     pass
 
@@ -278,7 +274,7 @@ def import_preview(request, token):
             "token": token,
             "pending": pending,
             "result": result,
-            "counts": _counts(result),
+            "counts": result.counts,
             "errors": [
                 {"line": e.line, "field": e.field, "message": e.message, "text": import_error_text(e)}
                 for e in result.errors
@@ -301,12 +297,23 @@ def import_confirm(request, token):
     if pending is None:
         messages.warning(request, _("This import preview is no longer available. Upload the file again."))
         return redirect("profiles:import")
+    if pending["text"].count("\n") > services.import_rows_inline():
+        # Too large to write within a web request's time: a Celery job does it, with a progress bar.
+        job = services.directory_import_queue(
+            text=pending["text"],
+            filename=pending.get("filename", ""),
+            deactivate_missing=pending["deactivate_missing"],
+            expected_counts=request.POST.get("counts", ""),
+            actor=request.user,
+        )
+        del request.session[IMPORT_SESSION_KEY]
+        return redirect("profiles:import_job", pk=job.pk)
     try:
         with transaction.atomic():
             result = services.directory_import(
                 data=pending["text"], deactivate_missing=pending["deactivate_missing"], actor=request.user
             )
-            if result.ok and _counts(result) != request.POST.get("counts"):
+            if result.ok and result.counts != request.POST.get("counts"):
                 raise _PlanChanged  # rolls the import back
     except _PlanChanged:
         messages.warning(
@@ -333,6 +340,19 @@ def import_confirm(request, token):
         },
     )
     return redirect("profiles:directory")
+
+
+@hr_admin_required
+def import_job(request, pk):
+    """A large import being written: a progress bar that updates itself, then what was done."""
+    job = get_object_or_404(DirectoryImport, pk=pk)
+    context = {"job": job, "progress": services.directory_import_progress(job)}
+    if request.htmx:
+        response = render(request, "profiles/import_job.html#progress", context)
+        if job.is_finished:
+            response["HX-Refresh"] = "true"  # the whole page, with the result
+        return response
+    return render(request, "profiles/import_job.html", context)
 
 
 # --- Roles --------------------------------------------------------------------------------------------

@@ -268,7 +268,9 @@ def test_import_upload_preview_confirm_writes_the_directory(client, hr_admin):
 
 def _with_own_row(user, data: bytes) -> bytes:
     person = user.person
-    own = f"{person.email},{person.full_name},HR lead,{person.department},{person.level},,{person.employee_id}"
+    own = (
+        f"{person.email},{person.full_name},HR lead,{person.department},{person.level},,{person.employee_id}"
+    )
     return data + own.encode() + b"\n"
 
 
