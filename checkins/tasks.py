@@ -30,6 +30,19 @@ def tick(self) -> None:
     # The dashboards' figures, when the last build is older than DASHBOARD_REFRESH_MINUTES.
     if dashboard_due():
         rebuild_dashboard.delay()
+    # Once a day: notes of programs closed longer than NOTES_RETENTION_MONTHS are purged.
+    if retention_due():
+        notes_retention_purge.delay()
+
+
+RETENTION_HEARTBEAT = "notes-retention"
+
+
+def retention_due() -> bool:
+    from .selectors import heartbeat_last
+
+    purged = heartbeat_last(name=RETENTION_HEARTBEAT)
+    return purged is None or timezone.now() - purged >= timedelta(days=1)
 
 
 def dashboard_due() -> bool:
@@ -50,4 +63,18 @@ def rebuild_dashboard() -> dict:
     result = rollup_rebuild()
     # The views leaders open most, rendered now: their first visit after the build is served at once.
     result["pages_warmed"] = pages.warm(built_at=heartbeat_last(name=DASHBOARD_HEARTBEAT))
+    return result
+
+
+@shared_task(name="checkins.tasks.notes_retention_purge")
+def notes_retention_purge() -> dict:
+    """Daily (from the tick): blank the notes of programs closed longer than NOTES_RETENTION_MONTHS,
+    through the personal-data registry, and forget old once-only form tokens. Safe to run twice: a
+    second run finds nothing left to blank."""
+    from common.once import form_submissions_forget
+    from common.personal_data import personal_data_purge_expired
+
+    result = personal_data_purge_expired()
+    result["form_tokens_forgotten"] = form_submissions_forget()
+    heartbeat_record(name=RETENTION_HEARTBEAT)
     return result

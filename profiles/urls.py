@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_audit, views_privacy
 
 app_name = "profiles"
 
@@ -9,12 +9,15 @@ urlpatterns = [
     path("", views.directory, name="directory"),
     path("<int:pk>/", views.person_detail, name="person"),
     path("<int:pk>/invite/", views.person_invite, name="invite"),
+    path("<int:pk>/erase/", views_privacy.person_erase, name="erase"),
     path("invite/", views.invite_bulk, name="invite_bulk"),
     path("import/", views.import_upload, name="import"),
     path("import/<str:token>/", views.import_preview, name="import_preview"),
+    path("import/job/<int:pk>/", views.import_job, name="import_job"),
     path("import/<str:token>/confirm/", views.import_confirm, name="import_confirm"),
     path("roles/", views.roles, name="roles"),
     path("roles/<int:user_pk>/", views.roles_set, name="roles_set"),
+    path("audit/", views_audit.audit_log, name="audit"),
     path("invitations/", views.invitation_list, name="invitations"),
     path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
@@ -24,5 +27,6 @@ urlpatterns = [
     path("me/", views.my_profile, name="my_profile"),
     # Everyone with a login
     path("account/", views.account, name="account"),
+    path("account/data/", views_privacy.my_data, name="my_data"),
     path("<int:pk>/profile/", views.profile, name="profile"),
 ]
