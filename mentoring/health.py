@@ -1,5 +1,7 @@
 """The checks behind /healthz: each returns (ok, detail) and never raises."""
 
+import logging
+
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -8,14 +10,22 @@ from kombu import Connection
 from checkins.selectors import heartbeat_last
 from profiles.outbox.selectors import may_have_been_sent
 
+logger = logging.getLogger(__name__)
+
+
+def _failed(check: str, exc: Exception) -> tuple[bool, str]:
+    """Down. /healthz is public: it says what kind of failure, the log says the rest (hosts, addresses)."""
+    logger.error("health check %s failed: %s: %s", check, type(exc).__name__, exc)
+    return False, f"{type(exc).__name__} (see the log)"
+
 
 def check_database() -> tuple[bool, str]:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True, connection.vendor
-    except Exception as exc:  # noqa: BLE001 - any failure means "down", and the message says why
-        return False, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        return _failed("database", exc)
 
 
 def check_broker() -> tuple[bool, str]:
@@ -28,14 +38,14 @@ def check_broker() -> tuple[bool, str]:
             conn.ensure_connection(max_retries=1, timeout=2)
             return True, conn.transport.driver_type
     except Exception as exc:  # noqa: BLE001
-        return False, f"{type(exc).__name__}: {exc}"
+        return _failed("broker", exc)
 
 
 def check_beat() -> tuple[bool, str]:
     try:
         last = heartbeat_last()
     except Exception as exc:  # noqa: BLE001
-        return False, f"{type(exc).__name__}: {exc}"
+        return _failed("beat", exc)
     if last is None:
         return False, "no tick recorded yet"
     age = (timezone.now() - last).total_seconds()
@@ -49,7 +59,7 @@ def check_outbox() -> tuple[bool, str]:
     try:
         waiting = may_have_been_sent().count()
     except Exception as exc:  # noqa: BLE001
-        return False, f"{type(exc).__name__}: {exc}"
+        return _failed("outbox", exc)
     if waiting:
         return True, f"{waiting} notifications may have been sent and wait for HR (see the operations page)"
     return True, "nothing waits for a decision"

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -233,6 +235,37 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # A login's one email address is its directory entry's: no extra or personal addresses (profiles.views).
 ACCOUNT_MAX_EMAIL_ADDRESSES = 1
 ACCOUNT_CHANGE_EMAIL = False
+
+# --- Single sign-on (OpenID Connect) ----------------------------------------------------------------
+# On when OIDC_ISSUER is set: "Sign in with <OIDC_NAME>" on the sign-in page. The IdP's email must be an
+# active entry of the directory (profiles.adapters.SocialAccountAdapter); anyone else is refused. The
+# IdP vouches for the address (it is the company's own), so no verification email is sent.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").rstrip("/")
+SOCIALACCOUNT_ADAPTER = "profiles.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": "sso",
+                    "name": env_str("OIDC_NAME", "company single sign-on"),
+                    "client_id": env_str("OIDC_CLIENT_ID", ""),
+                    "secret": env_str("OIDC_CLIENT_SECRET", ""),
+                    "settings": {"server_url": OIDC_ISSUER, "token_auth_method": "client_secret_post"},
+                }
+            ]
+            if OIDC_ISSUER
+            else []
+        ),
+    }
+}
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in button posts (no sign-in started by a link)
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# The IdP's own second factor stands for Twoway's (company policy decides it there); false asks SSO
+# sign-ins for Twoway's second factor too, for the roles in MFA_REQUIRED_ROLES.
+SSO_SATISFIES_MFA = env_bool("SSO_SATISFIES_MFA", True)
 
 # --- Multi-factor authentication and sessions ------------------------------------------------------------
 # TOTP apps, passkeys/security keys (WebAuthn) and recovery codes (allauth.mfa). The roles listed must

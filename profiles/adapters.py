@@ -1,6 +1,7 @@
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -68,4 +69,54 @@ class AccountAdapter(DefaultAccountAdapter):
             request.session.pop(INVITATION_SESSION_KEY, None)
         else:
             user_link_person(user=user)
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Single sign-on: the IdP's address must be an active entry of the directory; anyone else is refused.
+
+    The IdP is the company's, so its address is taken as verified; a login with that address already
+    there is signed in (and its SSO account connected), a new one is made and tied to the entry."""
+
+    def _directory_email(self, sociallogin) -> str:
+        email = (sociallogin.user.email or "").strip().lower()
+        if not email:
+            for address in sociallogin.email_addresses:
+                email = address.email.strip().lower()
+                break
+        return email
+
+    def pre_social_login(self, request, sociallogin):
+        email = self._directory_email(sociallogin)
+        person = Person.objects.filter(email__iexact=email, is_active=True).first() if email else None
+        if person is None:
+            from allauth.core.exceptions import ImmediateHttpResponse
+            from django.shortcuts import render
+
+            raise ImmediateHttpResponse(
+                render(request, "profiles/sso_refused.html", {"email": email}, status=403)
+            )
+        for address in sociallogin.email_addresses:
+            address.verified = address.email.lower() == email
+        if person.user_id is not None:
+            # The company's IdP has just proved this is its person: their login's address counts as
+            # verified (mandatory verification would otherwise stop an SSO sign-in at "check your email").
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.update_or_create(
+                user_id=person.user_id,
+                email__iexact=email,
+                defaults={"email": email, "verified": True, "primary": True},
+            )
+            if not sociallogin.is_existing:
+                # The directory entry decides whose login this is (not a match of login addresses).
+                sociallogin.connect(request, person.user)
+        return super().pre_social_login(request, sociallogin)
+
+    def is_open_for_signup(self, request, sociallogin):
+        return True  # pre_social_login has let only the directory's people through
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form=form)
+        user_link_person(user=user)
         return user

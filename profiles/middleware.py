@@ -50,6 +50,14 @@ class SessionLifetimeMiddleware:
         return self.get_response(request)
 
 
+def _signed_in_through_sso(request) -> bool:
+    """This session began with single sign-on, whose IdP asks its own second factor (SSO_SATISFIES_MFA)."""
+    if not settings.SSO_SATISFIES_MFA:
+        return False
+    records = request.session.get("account_authentication_methods", [])  # allauth's, per session
+    return any(record.get("method") == "socialaccount" for record in records)
+
+
 class MfaRequiredMiddleware:
     """HR admins and leaders (settings.MFA_REQUIRED_ROLES) set up a second factor before anything else.
 
@@ -71,7 +79,7 @@ class MfaRequiredMiddleware:
         ):
             from allauth.mfa.utils import is_mfa_enabled
 
-            if not is_mfa_enabled(user):
+            if not is_mfa_enabled(user) and not _signed_in_through_sso(request):
                 messages.info(
                     request,
                     _(

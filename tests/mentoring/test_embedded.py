@@ -48,9 +48,12 @@ def test_embedded_default_migrates_on_sqlite_and_runs_a_task_through_the_filesys
         )
         assert send.returncode == 0, send.stderr
         wait_for(lambda: _heartbeats(db_path), timeout=60, what="the tick to run on the embedded broker")
-        # The tick also asks for the dashboards' first build, which runs on SQLite too.
+        # The tick also asks for the dashboards' first build and the day's notes retention, which run on
+        # SQLite too.
         wait_for(
-            lambda: ("dashboard",) in _heartbeats(db_path), timeout=60, what="the dashboard rollups on SQLite"
+            lambda: {("dashboard",), ("notes-retention",)} <= set(_heartbeats(db_path)),
+            timeout=60,
+            what="the dashboard rollups and the retention job on SQLite",
         )
-    assert sorted(_heartbeats(db_path)) == [("beat",), ("dashboard",)]
+    assert sorted(_heartbeats(db_path)) == [("beat",), ("dashboard",), ("notes-retention",)]
     assert "filesystem" in (tmp_path / "worker.log").read_text()
