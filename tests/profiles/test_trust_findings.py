@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from checkins.models import CheckIn, Meeting
@@ -148,7 +149,7 @@ def test_a_too_large_post_gets_a_page_that_says_so(client, mentor, active_pairin
     assert "larger than 2.5 MB" in html and 'id="main"' in html
 
 
-def test_every_page_carries_a_permissions_policy(client):
+def test_every_page_carries_a_permissions_policy(client, db):
     policy = client.get(reverse("account_login"))["Permissions-Policy"]
     assert "camera=()" in policy and "microphone=()" in policy and "geolocation=()" in policy
     assert "publickey-credentials-get=(self)" in policy  # passkeys still work
@@ -214,3 +215,20 @@ def test_pair_health_says_which_pairs_a_leaver_leaves_behind(client, hr_admin, m
     Person.objects.filter(user=mentee).update(is_active=False)
     html = client.get(reverse("checkins:pair_health")).content.decode()
     assert "one of the pair has left the directory: end the pairing or re-match" in html
+
+
+@pytest.mark.parametrize(("proxies", "blocked"), [(0, True), (1, False)])
+def test_behind_the_proxy_one_clients_failed_logins_do_not_block_everyone(
+    client, settings, mentor, proxies, blocked
+):
+    """Finding 6: every client reached gunicorn from the proxy's address, so ten failed logins a minute
+    from anyone blocked all logins. With TRUSTED_PROXY_COUNT=1 the limit counts the client's address."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    mentor.set_password("a long enough passphrase")
+    mentor.save()
+    attacker = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for n in range(11):
+        attacker.post(reverse("account_login"), {"login": f"guess{n}@example.com", "password": "wrong"})
+    colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    colleague.post(reverse("account_login"), {"login": mentor.email, "password": "a long enough passphrase"})
+    assert ("_auth_user_id" not in colleague.session) == blocked
