@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/twoway)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test setup services lint browser clean
+.PHONY: run test setup services lint browser gettext clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: Twoway needs Python 3.13."; exit 1; }
@@ -37,6 +37,13 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# GNU gettext: the test that every string has its German translation runs makemessages (xgettext).
+gettext:
+	@command -v msgfmt >/dev/null || { \
+	  echo "Installing GNU gettext for the translation test (Debian package)..."; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+
 # bandit fails the run on any high-severity finding (mark_safe and the raw SQL it flags as medium are
 # reviewed: their inputs are escaped or are our own column names).
 lint: setup
@@ -47,7 +54,7 @@ services: setup
 	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) bin/check-services
 
 # Services first: a missing PostgreSQL or Redis stops the run at once, before anything slow.
-test: services browser lint
+test: services browser gettext lint
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:

@@ -26,10 +26,16 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from django.conf import settings  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
 
-if not settings.configured:
-    settings.configure(USE_I18N=False)
+import django  # noqa: E402
+
+# The engine needs no database, but its modules read the apps' models (Side, the slot hours): the
+# project's settings, loaded without connecting to anything.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
+django.setup()
 
 from pairings.matching import Rules, Weights, candidate_from_answers, match  # noqa: E402
 

@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import override, pgettext
 
+from common.text import in_sentence
 from pairings.models import Pairing
 from profiles.models import Notification, Person
-from profiles.outbox import Message, to_hr_admins
+from profiles.outbox import Message, language_of, to_hr_admins
 from profiles.outbox.planning import zone
 
 from .models import Concern, Meeting
@@ -26,9 +28,10 @@ CHECKIN_REMINDERS = [Kind.CHECKIN_UPCOMING, Kind.CHECKIN_OVERDUE, Kind.INACTIVIT
 
 
 def _when(moment: datetime, person: Person) -> str:
-    """A moment as the person reads it: in their own time zone."""
+    """A moment as the person reads it: in their own time zone (and the language active, theirs)."""
     local = timezone.localtime(moment, zone(person.time_zone))
-    return f"{date_format(local, 'l j F Y, H:i')} ({person.time_zone})"
+    moment = date_format(local, pgettext("a moment in a message (Django date format)", "l j F Y, H:i"))
+    return f"{moment} ({person.time_zone})"
 
 
 def meeting_changed(
@@ -37,16 +40,18 @@ def meeting_changed(
     """The partner of whoever planned, moved or cancelled a check-in hears it, in their own time."""
     pairing: Pairing = meeting.pairing
     partner_side, me, author = next(s for s in pairing.sides() if s[0] != by_side)
-    values = {"name": author.full_name, "when": _when(meeting.starts_at, me)}
-    if kind == Kind.MEETING_PLANNED:
-        title = _("%(name)s planned your next check-in") % values
-        body = _("%(when)s. Add it to your calendar from Twoway.") % values
-    elif kind == Kind.MEETING_MOVED:
-        title = _("%(name)s moved your check-in") % values
-        body = _("It is now %(when)s (it was %(before)s).") % (values | {"before": _when(previous, me)})
-    else:
-        title = _("%(name)s cancelled your check-in") % values
-        body = _("The check-in of %(when)s will not take place. Plan another one together.") % values
+    with override(language_of(me)):
+        values = {"name": author.full_name, "when": _when(meeting.starts_at, me)}
+        if kind == Kind.MEETING_PLANNED:
+            title = _("%(name)s planned your next check-in") % values
+            body = _("%(when)s. Add it to your calendar from Twoway.") % values
+        elif kind == Kind.MEETING_MOVED:
+            title = _("%(name)s moved your check-in") % values
+            body = _("It is now %(when)s (it was %(before)s).") % (values | {"before": _when(previous, me)})
+        else:
+            title = _("%(name)s cancelled your check-in") % values
+            body = _("The check-in of %(when)s will not take place. Plan another one together.") % values
+        why = _("You are the other half of this pair.")
     return [
         Message(
             recipient=me,
@@ -56,7 +61,7 @@ def meeting_changed(
             title=title,
             body=body,
             link=reverse("checkins:journal", args=[pairing.pk]),
-            why=_("You are the other half of this pair."),
+            why=why,
         )
     ]
 
@@ -67,9 +72,12 @@ def concern_raised(concern: Concern) -> list[Message]:
         kind=Kind.CONCERN_RAISED,
         subject=f"concern:{concern.pk}",
         period="raised",
-        title=_("A new concern is waiting for you (%(kind)s)") % {"kind": concern.get_kind_display().lower()},
-        body=_("Someone in %(program)s raised it in confidence. Read it and answer on its page.")
-        % {"program": concern.pairing.program.name},
+        words=lambda: {
+            "title": _("A new concern is waiting for you (%(kind)s)")
+            % {"kind": in_sentence(concern.get_kind_display())},
+            "body": _("Someone in %(program)s raised it in confidence. Read it and answer on its page.")
+            % {"program": concern.pairing.program.name},
+            "why": _("HR admins are told of every new concern at once."),
+        },
         link=reverse("checkins:concern_handle", args=[concern.pk]),
-        why=_("HR admins are told of every new concern at once."),
     )

@@ -11,6 +11,10 @@ urlpatterns = [
     # Before allauth's own: a login's only address is its directory entry's (profiles.views.account_email).
     path("accounts/email/", profile_views.account_email, name="account_email"),
     path("accounts/", include("allauth.urls")),
+    # The language switch (Django's set_language, which also records a signed-in user's choice), then
+    # Django's own i18n URLs.
+    path("i18n/language/", profile_views.language_set, name="language_set"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("programs/", include("programs.urls")),
     path("pairings/", include("pairings.urls")),
     path("mentoring/", include("checkins.urls")),

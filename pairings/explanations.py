@@ -4,6 +4,7 @@ built for the chosen pairs only."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext, ngettext_lazy
@@ -15,7 +16,6 @@ from .matching_base import (
     FORMATS,
     MENTEE,
     MENTOR,
-    PART_LABELS,
     RULE_CAPACITY,
     RULE_FORBIDDEN,
     RULE_LEVEL_GAP,
@@ -27,7 +27,11 @@ from .matching_base import (
     Candidate,
     Rules,
     _utc_offset_hours,
+    free_intervals,
     normalise_label,
+    quarter_moment,
+    reference_monday,
+    shared_intervals,
 )
 
 
@@ -52,20 +56,6 @@ def describe_rule(code: str, mentor: Candidate, mentee: Candidate, rules: Rules)
 # --- Explanations ----------------------------------------------------------------------------------------
 
 
-def _slot_order(code: str) -> tuple[int, int, str]:
-    day, _, part = code.partition("_")
-    days = list(DAY_LABELS)
-    parts = list(PART_LABELS)
-    return (days.index(day) if day in days else 99, parts.index(part) if part in parts else 99, code)
-
-
-def slot_label(code: str) -> str:
-    day, _, part = code.partition("_")
-    if day in DAY_LABELS and part in PART_LABELS:
-        return str(PART_LABELS[part]) % {"day": DAY_LABELS[day]}
-    return code
-
-
 def _display(labels: Iterable[str], *maps: Mapping[str, str]) -> list[str]:
     shown = []
     for label in labels:
@@ -80,6 +70,46 @@ def _display(labels: Iterable[str], *maps: Mapping[str, str]) -> list[str]:
 
 def _hours_text(hours: float) -> str:
     return f"{hours:g}"
+
+
+def local_span(first: int, after: int, zone: str, monday) -> str:
+    """A run of quarter-hours as one person reads it in their own zone: "Monday 14:00-16:00"."""
+    tz = ZoneInfo(zone)
+    start = quarter_moment(first, monday).astimezone(tz)
+    end = quarter_moment(after, monday).astimezone(tz)
+    day = DAY_LABELS[("mon", "tue", "wed", "thu", "fri", "sat", "sun")[start.weekday()]]
+    return f"{day} {start:%H:%M}\u2013{end:%H:%M}"
+
+
+def free_together(mentor: Candidate, mentee: Candidate, at: datetime) -> str:
+    """When both are free, as real overlapping hours, said in each one's own time (a Berlin morning is a
+    New York night: "free on Monday morning" alone would be false for one of them)."""
+    if not mentor.availability or not mentee.availability:
+        return gettext("availability not given by both")
+    monday = reference_monday(at)
+    runs = shared_intervals(
+        free_intervals(mentor.availability, mentor.time_zone, monday),
+        free_intervals(mentee.availability, mentee.time_zone, monday),
+    )
+    if not runs:
+        return gettext("no free time in common (their free hours do not overlap, time zones counted)")
+    spans = []
+    for first, after in runs[:2]:
+        mentor_time = local_span(first, after, mentor.time_zone, monday)
+        mentee_time = local_span(first, after, mentee.time_zone, monday)
+        if mentor_time == mentee_time:
+            spans.append(mentor_time)
+        else:
+            spans.append(
+                gettext("%(mentor_time)s for the mentor, %(mentee_time)s for the mentee")
+                % {"mentor_time": mentor_time, "mentee_time": mentee_time}
+            )
+    text = gettext("both free on %(times)s") % {"times": get_text_list(spans, gettext("and"))}
+    if len(runs) > 2:
+        text += " " + ngettext("(and %(count)d other time)", "(and %(count)d other times)", len(runs) - 2) % {
+            "count": len(runs) - 2
+        }
+    return text
 
 
 def _explain(mentor: Candidate, mentee: Candidate, at: datetime, offsets: dict[str, float]) -> str:
@@ -116,26 +146,7 @@ def _explain(mentor: Candidate, mentee: Candidate, at: datetime, offsets: dict[s
     else:
         parts.append(gettext("%(hours)s h apart") % {"hours": _hours_text(hours)})
 
-    if not mentor.availability or not mentee.availability:
-        parts.append(gettext("availability not given by both"))
-    else:
-        slots = sorted(mentor.availability & mentee.availability, key=_slot_order)
-        if not slots:
-            parts.append(gettext("no common free slot"))
-        elif len(slots) <= 3:
-            parts.append(
-                gettext("both free on %(slots)s")
-                % {"slots": get_text_list([slot_label(s) for s in slots], gettext("and"))}
-            )
-        else:
-            parts.append(
-                ngettext(
-                    "both free on %(slots)s and %(count)d other slot",
-                    "both free on %(slots)s and %(count)d other slots",
-                    len(slots) - 2,
-                )
-                % {"slots": ", ".join(slot_label(s) for s in slots[:2]), "count": len(slots) - 2}
-            )
+    parts.append(free_together(mentor, mentee, at))
 
     languages = sorted(
         {normalise_label(x) for x in mentor.languages} & {normalise_label(x) for x in mentee.languages}

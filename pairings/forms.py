@@ -24,7 +24,10 @@ class MatchingSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
-        self.helper.add_input(Submit("preview", _("Preview the effect"), css_class="btn-outline-primary"))
+        preview = Submit("preview", _("Preview the effect"))
+        # Submit's css_class adds to its btn-primary, which gave blue text on a blue fill: replace it.
+        preview.field_classes = "btn btn-outline-primary"
+        self.helper.add_input(preview)
         self.helper.add_input(Submit("save", _("Save settings")))
 
 

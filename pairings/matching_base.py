@@ -3,13 +3,16 @@ each hard rule and reason, and the labels and scores of formats and time zones. 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from django.utils.translation import gettext_lazy
 
-from programs.models import Side
+from programs.models import SLOT_DAYS, SLOT_HOURS, Side
+
+SLOT_DAY_INDEX = {day: index for index, day in enumerate(SLOT_DAYS)}
 
 FORMATS = ("in_person", "video", "chat", "hybrid")
 FORMAT_LABELS = {
@@ -195,6 +198,69 @@ class MatchResult:
     total_score: float
     method: str = METHOD_ASSIGNMENT  # which exact optimiser ran
     timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per phase
+
+
+# --- Free time as real moments ---------------------------------------------------------------------------
+# A slot ("mon_am") is hours of the person's own day (programs.models.SLOT_HOURS). To compare two people in
+# different zones, each slot becomes the quarter-hours it covers in UTC, in one reference week: the week
+# (Monday to Sunday, by the UTC calendar) that contains the run's moment `at`, with each zone's offset of
+# that very day (so daylight saving is right). Quarter-hours, not hours: India is 5:30 ahead, Nepal 5:45.
+
+QUARTER = timedelta(minutes=15)
+
+
+def reference_monday(at: datetime) -> date:
+    day = at.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+@lru_cache(maxsize=4096)
+def free_intervals(slots: frozenset[str], zone: str, monday: date) -> tuple[tuple[int, int], ...]:
+    """The slots of this zone as sorted (first, after-last) quarter-hours, counted from `monday` 00:00 UTC."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"Unknown time zone {zone!r}.") from error
+    origin = datetime.combine(monday, time(0), tzinfo=UTC)
+    intervals = []
+    for code in slots:
+        day, _sep, part = code.partition("_")
+        if day not in SLOT_DAY_INDEX or part not in SLOT_HOURS:
+            continue
+        start_hour, end_hour = SLOT_HOURS[part]
+        local_day = monday + timedelta(days=SLOT_DAY_INDEX[day])
+        start = datetime.combine(local_day, time(start_hour), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(local_day, time(end_hour), tzinfo=tz).astimezone(UTC)
+        intervals.append((int((start - origin) / QUARTER), int((end - origin) / QUARTER)))
+    return tuple(sorted(intervals))
+
+
+def free_quarters(slots: frozenset[str], zone: str, monday: date) -> frozenset[int]:
+    """The quarter-hours (counted from `monday` 00:00 UTC) that these slots of this zone cover."""
+    return frozenset(q for first, after in free_intervals(slots, zone, monday) for q in range(first, after))
+
+
+def shared_intervals(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    """Where two sorted, non-overlapping interval lists overlap, merged into runs."""
+    shared: list[tuple[int, int]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        first, after = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if first < after:
+            if shared and shared[-1][1] == first:
+                shared[-1] = (shared[-1][0], after)
+            else:
+                shared.append((first, after))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return shared
+
+
+def quarter_moment(quarter: int, monday: date) -> datetime:
+    """The UTC moment a quarter-hour index stands for."""
+    return datetime.combine(monday, time(0), tzinfo=UTC) + quarter * QUARTER
 
 
 def _utc_offset_hours(zone: str, at: datetime, cache: dict[str, float]) -> float:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.personal_data import exclude, register
+from common.text import in_sentence
 from profiles.models import Person, User
 from programs.models import Side
 
@@ -128,7 +129,7 @@ def _refuse_pairings(person: Person, actor: User) -> list[str]:
             "name": person.full_name,
             "partner": pairing.partner_of(side_of(pairing, person)).full_name,
             "program": pairing.program.name,
-            "status": pairing.get_status_display().lower(),
+            "status": in_sentence(pairing.get_status_display()),
         }
         for pairing in live_pairings_of(person=person).select_related(
             "program", "mentor__person", "mentee__person"

@@ -4,10 +4,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from .backends import login_allowed
-from .models import Notification, Person
-from .outbox import Message, notify
+from .models import Notification, Person, User
+from .outbox import Message, language_of, notify
 from .selectors import INVITATION_SESSION_KEY
 from .services import invitation_accept, user_link_person
 
@@ -18,11 +19,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         """allauth's email as an outbox message, handed to the sender as soon as the request's writes
-        commit: sent once, retried on a refusal, its secret link wiped once sent. Not shown in the app."""
-        message = self.render_mail(template_prefix, email, {"email": email, **context})
+        commit: sent once, retried on a refusal, its secret link wiped once sent. Not shown in the app.
+        In the language of the login with this address (the site's when it chose none, or there is none)."""
         person = Person.objects.filter(user__email__iexact=email).first() or (
             Person.objects.filter(email__iexact=email).first()
         )
+        login = User.objects.filter(email__iexact=email).first()
+        with override(language_of(login or person)):
+            message = self.render_mail(template_prefix, email, {"email": email, **context})
+            why = _("Someone (we hope you) asked for this on Twoway, for this address.")
         name = template_prefix.rsplit("/", 1)[-1]
         notify(
             Message(
@@ -34,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 title=message.subject,
                 body=message.body,
                 link="",
-                why=_("Someone (we hope you) asked for this on Twoway, for this address."),
+                why=why,
                 in_app=False,
             ),
             at_once=True,

@@ -1,5 +1,6 @@
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -56,6 +57,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("leader"), default=False, help_text=_("Sees the success dashboards (aggregates only).")
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("The language of pages and emails; empty: the browser's (emails: the site's)."),
+    )
 
     objects = UserManager()
 

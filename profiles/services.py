@@ -13,6 +13,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from common.text import in_sentence
 
 from . import audit
 from .importing import (
@@ -38,7 +41,7 @@ from .models import (
     Profile,
     User,
 )
-from .outbox import Message, notify, withdraw
+from .outbox import Message, language_of, notify, withdraw
 from .selectors import invitation_token_hash
 
 
@@ -57,6 +60,16 @@ def user_link_person(*, user: User) -> Person | None:
         user.full_name = person.full_name
         user.save(update_fields=["full_name"])
     return person
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Record the language a login reads Twoway in: its pages and every message to it from now on
+    ("": the browser's for pages, the site's for emails). Refuses a language the site does not offer."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Choose one of the languages offered.")})
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user
 
 
 # --- Employee-directory import ------------------------------------------------------------------------
@@ -438,22 +451,27 @@ def _invitation_renew(invitation: Invitation, *, person: Person, actor: User | N
 
 def _invitation_message(invitation: Invitation, token: str) -> Message:
     """The invitation's email. Its link carries the raw token (only its hash is stored): the outbox wipes
-    it from the row once the email has gone."""
-    context = {
-        "invitation": invitation,
-        "person": invitation.person,
-        "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else _("your HR team"),
-        "expires_at": invitation.expires_at,
-    }
+    it from the row once the email has gone. In the invited person's language (the site's, until their
+    login chooses one)."""
+    with override(language_of(invitation.person)):
+        context = {
+            "invitation": invitation,
+            "person": invitation.person,
+            "inviter": invitation.invited_by.get_full_name() if invitation.invited_by else _("your HR team"),
+            "expires_at": invitation.expires_at,
+        }
+        title = " ".join(render_to_string("emails/invitation/subject.txt", context).split())
+        body = render_to_string("emails/invitation/body.txt", context).strip()
+        why = _("Your HR team invited you to create a Twoway login.")
     return Message(
         recipient=invitation.person,
         kind=Notification.Kind.INVITATION,
         subject=f"invitation:{invitation.pk}",
         period=f"send-{invitation.send_count}",
-        title=" ".join(render_to_string("emails/invitation/subject.txt", context).split()),
-        body=render_to_string("emails/invitation/body.txt", context).strip(),
+        title=title,
+        body=body,
         link=settings.SITE_URL + reverse("profiles:invitation_accept", args=[token]),
-        why=_("Your HR team invited you to create a Twoway login."),
+        why=why,
         in_app=False,
     )
 
@@ -605,7 +623,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Person:
     if invitation.status != Invitation.Status.OPEN:
         raise ValidationError(
             _("This invitation is %(status)s; ask your HR team for a new one.")
-            % {"status": invitation.status_label.lower()}
+            % {"status": in_sentence(invitation.status_label)}
         )
     if user.email.lower() != invitation.email.lower():
         raise ValidationError(_("This invitation is for another email address."))

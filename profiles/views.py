@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from common.text import in_sentence
 from common.views import flash_error, redirect_back
 
 from . import selectors, services
@@ -160,7 +161,7 @@ def invitation_resend(request, pk):
         messages.error(
             request,
             _("This invitation is %(status)s; invite the person again from their page instead.")
-            % {"status": invitation.status_label.lower()},
+            % {"status": in_sentence(invitation.status_label)},
         )
     else:
         try:
@@ -438,8 +439,34 @@ def account(request):
             "mfa_required": bool(roles_of(user) & set(settings.MFA_REQUIRED_ROLES)),
             "idle_minutes": settings.SESSION_IDLE_MINUTES,
             "absolute_hours": settings.SESSION_ABSOLUTE_HOURS,
+            "site_language": settings.LANGUAGE_CODE,  # what emails are written in without a choice
         },
     )
+
+
+@login_not_required
+@require_POST
+def language_set(request):
+    """The language switch: Django's set_language (the language cookie, then back to `next`), which for
+    a signed-in user also records the choice on their login (services.user_language_set), so every
+    device and every email follows it. An empty choice means the browser's language: the cookie goes."""
+    from django.conf import settings
+    from django.views.i18n import set_language
+
+    language = request.POST.get("language")
+    if language is not None and request.user.is_authenticated:
+        try:
+            services.user_language_set(user=request.user, language=language)
+        except ValidationError:
+            language = None  # not offered: nothing changes (set_language ignores it too)
+    response = set_language(request)
+    if language == "":
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        )
+    return response
 
 
 @login_required

@@ -3,6 +3,7 @@ from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.text import in_sentence
 from profiles.models import LEVEL_MAX, LEVEL_MIN
 
 from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, Side, SurveyQuestion, Theme
@@ -77,7 +78,7 @@ class ProgramForm(forms.ModelForm):
                 if name != "version" and name not in allowed:
                     field.disabled = True
                     field.help_text = _("Locked while the program is %(state)s.") % {
-                        "state": self.instance.get_state_display().lower()
+                        "state": in_sentence(self.instance.get_state_display())
                     }
         self.helper = FormHelper()
         self.helper.layout = Layout(
@@ -165,6 +166,11 @@ class EnrollmentForm(forms.Form):
         label=_("When you are usually free"),
         choices=AVAILABILITY_CHOICES,
         required=False,
+        help_text=_(
+            "In your own time zone: a morning is 8:00 to 12:00, an afternoon 13:00 to 17:00. Matching "
+            "compares real hours, so a colleague in another time zone is free with you only when your "
+            "hours overlap."
+        ),
         widget=forms.CheckboxSelectMultiple,
     )
     languages = forms.CharField(label=_("Languages"), max_length=200, help_text=_("Comma separated."))

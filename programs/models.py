@@ -160,7 +160,16 @@ class Program(models.Model):
 
     @property
     def can_archive(self) -> bool:
-        return self.state == self.State.CLOSED and not self.is_archived
+        """A closed program, or a draft nobody enrolled in (one HR discarded), leaves the lists."""
+        if self.is_archived:
+            return False
+        return self.state == self.State.CLOSED or (
+            self.state == self.State.DRAFT and not self.enrollments.exists()
+        )
+
+    def closes_too_early(self, today) -> bool:
+        """A program closes once it has started: before its start date, closing would be a mistake."""
+        return self.starts_on is not None and today < self.starts_on
 
     @property
     def family_name(self) -> str:
@@ -294,6 +303,11 @@ class Enrollment(models.Model):
     def can_be_decided(self) -> bool:
         return self.program.decides_enrollments and self.status != self.Status.WITHDRAWN
 
+
+# What a free slot means, in the person's own time zone: the matching engine compares these hours as
+# real moments (a Berlin morning and a New York morning barely overlap), and the form says them.
+SLOT_HOURS = {"am": (8, 12), "pm": (13, 17)}
+SLOT_DAYS = ("mon", "tue", "wed", "thu", "fri")
 
 AVAILABILITY_CHOICES = [
     (f"{day}_{part}", label)

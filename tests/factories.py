@@ -65,6 +65,10 @@ class ProgramFactory(factory.django.DjangoModelFactory):
                 # A program runs only with approved people: add one approved pair's worth of enrollments.
                 for role in ("mentor", "mentee"):
                     EnrollmentFactory(program=program, role=role, status="approved")
+            if step == "closed" and program.closes_too_early(today) and "starts_on" not in kwargs:
+                # A program closes once it has started: as if the time had passed since it was made.
+                program.starts_on = today - timedelta(days=1)
+                type(program).objects.filter(pk=program.pk).update(starts_on=program.starts_on)
             program = services.program_transition(program=program, to_state=step)
         return program
 

@@ -352,6 +352,9 @@ EXPECTED = {
     "home": row(SIGNED_IN, SIGNED_IN),
     "healthz": row(expect(HEALTH, anonymous=HEALTH, leaver=HEALTH), get_only=True),
     "account_email": row(SIGNED_IN, SIGNED_IN),
+    # The language switch works signed out too; an empty POST (no language) changes nothing.
+    "language_set": row(None, EVERYONE, post_only=True),
+    "set_language": row(EVERYONE, EVERYONE),  # Django's own (django.conf.urls.i18n)
     # --- programs/ ---
     "programs:list": row(HR, HR),
     "programs:create": row(HR, HR),
@@ -492,7 +495,7 @@ EXPECTED = {
 }
 
 # Allowed POSTs that must still change nothing (the page says so).
-CHANGES_NOTHING = {"account_email"}
+CHANGES_NOTHING = {"account_email", "language_set", "set_language"}
 
 
 # --- The database fingerprint ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.services import check_version
+from common.text import in_sentence
 from profiles.models import Person
 from profiles.outbox import notify
 
@@ -68,7 +69,7 @@ def agreement_confirm(*, pairing: Pairing, person: Person) -> Agreement:
     if missing:
         raise ValidationError(
             _("Before confirming, add at least one goal for each side (missing: %(sides)s).")
-            % {"sides": ", ".join(str(m).lower() for m in missing)}
+            % {"sides": ", ".join(in_sentence(m) for m in missing)}
         )
     setattr(agreement, f"{side}_confirmed_at", timezone.now())
     agreement.save()

@@ -19,6 +19,8 @@ from .delivery import (
 )
 from .planning import (
     Message,
+    date_text,
+    language_of,
     local_send_time,
     local_today,
     next_send_time,
@@ -41,6 +43,8 @@ __all__ = [
     "MAX_ATTEMPTS",
     "STALE_CLAIM",
     "Message",
+    "date_text",
+    "language_of",
     "local_send_time",
     "local_today",
     "notification_confirm_sent",

@@ -33,8 +33,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
-from ..models import Notification, NotificationPreference, Person
+from ..models import Notification, NotificationPreference, Person, User
+from .planning import language_of
 from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, unsubscribe_token
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,8 @@ _CLAIMED_FIELDS = [
     "attempts",
     "created_at",
 ]
-_RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active"]
+_RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active", "user_id"]
+_LOGIN_FIELDS = ["id", "language"]
 _CLAIM_ONE_SQL = """
 WITH claimed AS (
     UPDATE profiles_notification SET state = 'sending', claimed_at = %s
@@ -71,8 +74,13 @@ WITH claimed AS (
     )
     RETURNING id, recipient_id, email, kind, subject, title, body, link, why, attempts, created_at
 )
-SELECT claimed.*, person.id, person.full_name, person.email, person.is_active
+SELECT claimed.*, person.id, person.full_name, person.email, person.is_active, person.user_id,
+    login.id, login.language
 FROM claimed LEFT JOIN profiles_person person ON person.id = claimed.recipient_id
+LEFT JOIN profiles_user login ON login.id = COALESCE(
+    person.user_id,
+    (SELECT id FROM profiles_user WHERE claimed.recipient_id IS NULL AND lower(email) = claimed.email)
+)
 """
 
 
@@ -95,10 +103,14 @@ def _claim(now: datetime, only: list[int] | None) -> Notification | None:
             row = cursor.fetchone()
         if row is None:
             return None
-        split = len(_CLAIMED_FIELDS)
+        split, login_at = len(_CLAIMED_FIELDS), len(_CLAIMED_FIELDS) + len(_RECIPIENT_FIELDS)
         notification = _loaded(Notification, dict(zip(_CLAIMED_FIELDS, row[:split], strict=True)))
-        person = dict(zip(_RECIPIENT_FIELDS, row[split:], strict=True))
+        person = dict(zip(_RECIPIENT_FIELDS, row[split:login_at], strict=True))
+        login = dict(zip(_LOGIN_FIELDS, row[login_at:], strict=True))
         notification.recipient = _loaded(Person, person) if person["id"] is not None else None
+        notification.login = _loaded(User, login) if login["id"] is not None else None
+        if notification.recipient is not None:
+            notification.recipient.user = notification.login
         return notification
     with transaction.atomic():
         rows = Notification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -108,8 +120,13 @@ def _claim(now: datetime, only: list[int] | None) -> Notification | None:
         )
         if only is not None:
             rows = rows.filter(pk__in=only)
-        notification = rows.select_related("recipient").order_by("due_at", "pk").first()
+        notification = rows.select_related("recipient__user").order_by("due_at", "pk").first()
         if notification is not None:
+            notification.login = (
+                notification.recipient.user
+                if notification.recipient
+                else User.objects.filter(email__iexact=notification.email).first()
+            )
             Notification.objects.filter(pk=notification.pk, state=State.PENDING).update(
                 state=State.SENDING, claimed_at=timezone.now()
             )
@@ -130,6 +147,12 @@ def _absolute(link: str) -> str:
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:
+    """The row's email, its greeting and footer in the reader's language (its words already are)."""
+    with override(language_of(notification.recipient or notification.login)):
+        return _email_in_language(notification)
+
+
+def _email_in_language(notification: Notification) -> EmailMultiAlternatives:
     recipient = notification.recipient
     to = notification.email or (recipient.email if recipient else "")
     essential = notification.kind in ESSENTIAL or recipient is None

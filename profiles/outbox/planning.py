@@ -6,15 +6,18 @@ a working day, computed with zoneinfo so daylight-saving changes keep the local 
 something that just happened goes at once, or on the next sweep.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import pgettext
 
-from ..models import Notification, Person
+from ..models import Notification, Person, User
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,21 @@ class Message:
     due_at: datetime | None = None  # None: now
     email: str = ""  # only for a recipient outside the directory (an account email to a login)
     in_app: bool = True
+
+
+def language_of(reader: Person | User | None) -> str:
+    """The language a message to this reader is written in: the one their login chose (User.language),
+    else the site's (settings.LANGUAGE_CODE). A person's login is `person.user`: select_related it when
+    composing for many people. Every message's words, dates and email are rendered in it."""
+    if isinstance(reader, Person):
+        reader = reader.user if reader.user_id else None
+    language = getattr(reader, "language", "")
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def date_text(day: date) -> str:
+    """A day as a message writes it, in the language active (the reader's): "4 March 2025", "4. März 2025"."""
+    return date_format(day, pgettext("a day in a message (Django date format)", "j F Y"))
 
 
 def zone(name: str) -> ZoneInfo:
@@ -165,17 +183,19 @@ def withdraw(*, subjects: list[str], kinds: list[str], reason: str, recipient: P
     return pending.update(state=Notification.State.SKIPPED, skip_reason=reason[:200], in_app=False)
 
 
-def to_hr_admins(**fields) -> list[Message]:
+def to_hr_admins(*, words: Callable[[], dict[str, str]], **fields) -> list[Message]:
     """The same message for every active HR admin: in the app and by email for those in the directory,
-    by email alone for an HR login that has no directory entry (nobody who must know is left out)."""
-    from ..models import User  # noqa: PLC0415
+    by email alone for an HR login that has no directory entry (nobody who must know is left out).
 
+    `words()` returns the texts (title, body, why); it is called in each admin's own language."""
     admins = User.objects.filter(is_active=True, is_hr_admin=True).select_related("person").order_by("pk")
     messages = []
     for user in admins:
         person = getattr(user, "person", None)
+        with translation.override(language_of(user)):
+            texts = words()
         if person is not None and person.is_active:
-            messages.append(Message(recipient=person, **fields))
+            messages.append(Message(recipient=person, **fields, **texts))
         else:
-            messages.append(Message(recipient=None, email=user.email, in_app=False, **fields))
+            messages.append(Message(recipient=None, email=user.email, in_app=False, **fields, **texts))
     return messages

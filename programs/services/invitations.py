@@ -62,7 +62,7 @@ def program_invite(
         people = people.filter(level__lte=max_level)
     people = people.exclude(enrollments__program=program).exclude(program_invitations__program=program)
     audience = invite_audience_text(department=department, min_level=min_level, max_level=max_level)
-    invited = list(people.order_by("pk"))
+    invited = list(people.select_related("user").order_by("pk"))
     ProgramInvitation.objects.bulk_create(
         [
             ProgramInvitation(program=program, person=person, invited_by=actor, audience=audience)
@@ -71,7 +71,17 @@ def program_invite(
         ignore_conflicts=True,
         batch_size=1000,
     )
-    notify(*messages.program_invitations(program, invited, audience=audience, now=timezone.now()))
+    notify(
+        *messages.program_invitations(
+            program,
+            invited,
+            # In each reader's language (the stored audience above is in HR's).
+            audience=lambda: invite_audience_text(
+                department=department, min_level=min_level, max_level=max_level
+            ),
+            now=timezone.now(),
+        )
+    )
     return len(invited)
 
 

@@ -5,10 +5,12 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.services import check_version
+from common.text import in_sentence
 from profiles.models import User
 
 from ..models import (
@@ -156,7 +158,7 @@ def program_update(*, program: Program, data: dict, version: datetime | None = N
         raise ValidationError(
             {
                 field: _("This can't change while the program is %(state)s.")
-                % {"state": program.get_state_display().lower()}
+                % {"state": in_sentence(program.get_state_display())}
                 for field in refused
             }
         )
@@ -197,6 +199,11 @@ def program_transition(*, program: Program, to_state: str) -> Program:
     if to_state == State.RUNNING:
         if not program.enrollments.filter(status=Enrollment.Status.APPROVED).exists():
             raise ValidationError(_("A program needs approved participants before it runs."))
+    if to_state == State.CLOSED and program.closes_too_early(timezone.localdate()):
+        raise ValidationError(
+            _("%(name)s starts on %(date)s: a program can be closed once it has started.")
+            % {"name": program.name, "date": date_format(program.starts_on)}
+        )
     program.state = to_state
     program.save(update_fields=["state", "updated_at"])
     if to_state == State.RUNNING:
@@ -229,10 +236,13 @@ def program_duplicate(*, program: Program, actor: User) -> Program:
 
 @transaction.atomic
 def program_archive(*, program: Program) -> Program:
-    """Archive a closed program: it leaves the default lists but stays readable."""
+    """Archive a closed program, or a draft nobody enrolled in: it leaves the default lists but stays
+    readable. Archiving twice changes nothing."""
     program = Program.objects.select_for_update().get(pk=program.pk)
-    if program.state != State.CLOSED:
-        raise ValidationError(_("Only a closed program can be archived."))
+    if program.is_archived:
+        return program
+    if not program.can_archive:
+        raise ValidationError(_("Only a closed program, or a draft nobody has enrolled in, can be archived."))
     if program.can_archive:
         program.archived_at = timezone.now()
         program.save(update_fields=["archived_at", "updated_at"])

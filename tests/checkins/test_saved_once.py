@@ -40,7 +40,12 @@ def _forms(pairing):
         ),
         "action": (
             reverse("checkins:action_new", args=[pairing.pk]),
-            {"kind": "decision", "title": "Town halls get captions", "description": "", "effect": "too_early"},
+            {
+                "kind": "decision",
+                "title": "Town halls get captions",
+                "description": "",
+                "effect": "too_early",
+            },
             Action,
             "mentee",
         ),

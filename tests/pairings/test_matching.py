@@ -3,7 +3,7 @@
 import itertools
 import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -19,9 +19,11 @@ from pairings.matching import (
     Weights,
     candidate_from_answers,
     eligibility_reasons,
+    explain,
     match,
     score_pair,
 )
+from programs.models import SLOT_DAYS, SLOT_HOURS
 
 AT = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)  # US on summer time, EU not yet
 
@@ -265,14 +267,15 @@ def test_score_is_the_baseline_plus_weighted_components_rounded_to_four_decimals
     mentee = person(2, topics={"a", "b", "c"}, preferred_format="video", availability={"mon_am"})
     weights = Weights(topics=2.0, format=0.5, time_zone=1.5, availability=0.25, language=3.0)
     score, components = score_pair(mentor, mentee, weights, at=AT)
-    expected = 1.0 + 2.0 / 3 + 0.5 * 0.5 + 1.5 * (1 - 5.5 / 12) + 0.25 + 3.0
+    # Both ticked Monday morning, but Kolkata's 8-12 is 2:30-6:30 in UTC: no hour in common.
+    expected = 1.0 + 2.0 / 3 + 0.5 * 0.5 + 1.5 * (1 - 5.5 / 12) + 0.0 + 3.0
     assert score == round(expected, 4)
     assert components == {
         "baseline": 1.0,
         "topics": round(2.0 / 3, 4),
         "format": 0.25,
         "time_zone": round(1.5 * (1 - 5.5 / 12), 4),
-        "availability": 0.25,
+        "availability": 0.0,
         "language": 3.0,
     }
     result = run([mentor], [replace(mentee, level=6)], weights=weights)
@@ -422,7 +425,7 @@ def test_explanation_says_what_the_pair_shares():
     assert result.pairs[0].explanation == matching.explain(mentor, mentee, at=AT)
     assert result.pairs[0].explanation == (
         "Shares 3 topics: ai tools, inclusive hiring, Short video; both prefer video; 1 h apart; "
-        "both free on Tuesday morning; both speak Spanish."
+        "both free on Tuesday 08:00\u201311:00 for the mentor, Tuesday 09:00\u201312:00 for the mentee; both speak Spanish."
     )
 
 
@@ -439,7 +442,7 @@ def test_explanation_says_what_a_weak_pair_lacks():
     )
     assert run([mentor], [mentee]).pairs[0].explanation == (
         "No shared topic; formats differ (chat for the mentor, in person for the mentee); 5 h apart; "
-        "no common free slot; no common language."
+        "no free time in common (their free hours do not overlap, time zones counted); no common language."
     )
 
 
@@ -601,6 +604,34 @@ def offset(zone, at):
     return at.astimezone(ZoneInfo(zone)).utcoffset().total_seconds() / 3600
 
 
+def local_intervals(candidate, at):
+    """Each free slot as a (start, end) of real moments, by interval arithmetic (not the engine's bits)."""
+    day = at.astimezone(UTC).date()
+    monday = day - timedelta(days=day.weekday())
+    zone = ZoneInfo(candidate.time_zone)
+    intervals = []
+    for code in candidate.availability:
+        weekday, part = code.split("_")
+        date_ = monday + timedelta(days=SLOT_DAYS.index(weekday))
+        start, end = SLOT_HOURS[part]
+        intervals.append(
+            (datetime.combine(date_, time(start), zone), datetime.combine(date_, time(end), zone))
+        )
+    return intervals
+
+
+def oracle_availability(mentor, mentee, at):
+    a, b = local_intervals(mentor, at), local_intervals(mentee, at)
+    length = lambda spans: sum((end - start).total_seconds() for start, end in spans)  # noqa: E731
+    fewest = min(length(a), length(b))
+    shared = sum(
+        max(0.0, (min(end_a, end_b) - max(start_a, start_b)).total_seconds())
+        for start_a, end_a in a
+        for start_b, end_b in b
+    )
+    return shared / fewest if fewest else 0.0
+
+
 def oracle_score(mentor, mentee, weights, at):
     topics = min(len(mentor.topics & mentee.topics) / max(1, min(3, len(mentee.topics))), 1)
     formats = {mentor.preferred_format, mentee.preferred_format}
@@ -611,8 +642,7 @@ def oracle_score(mentor, mentee, weights, at):
     else:
         format_ = 0.0
     time_zone = 1 - min(abs(offset(mentor.time_zone, at) - offset(mentee.time_zone, at)), 12) / 12
-    fewest = min(len(mentor.availability), len(mentee.availability))
-    availability = len(mentor.availability & mentee.availability) / fewest if fewest else 0.0
+    availability = oracle_availability(mentor, mentee, at)
     language = 1.0 if mentor.languages & mentee.languages else 0.0
     return (
         1.0
@@ -756,3 +786,62 @@ def test_properties_on_random_small_programs(program):
         at=at,
     )
     assert again == result
+
+
+# --- Free time across time zones --------------------------------------------------------------------------
+
+
+def test_a_berlin_morning_and_a_new_york_morning_do_not_overlap():
+    berlin = person(1, time_zone="Europe/Berlin", availability={"tue_am"})
+    new_york = person(2, time_zone="America/New_York", availability={"tue_am"})
+    winter = datetime(2025, 1, 14, 12, 0, tzinfo=UTC)
+    assert score_pair(berlin, new_york, only("availability"), at=winter)[1]["availability"] == 0.0
+    # A Berlin afternoon (13-17, 7-11 in New York) meets a New York morning (8-12) for three hours.
+    berlin_pm = replace(berlin, availability=frozenset({"tue_pm"}))
+    assert score_pair(berlin_pm, new_york, only("availability"), at=winter)[1]["availability"] == 0.75
+    assert (
+        "both free on Tuesday 14:00\u201317:00 for the mentor, Tuesday 08:00\u201311:00 for the mentee"
+        in explain(berlin_pm, new_york, at=winter)
+    )
+
+
+ALL_SLOTS = [f"{day}_{part}" for day in SLOT_DAYS for part in SLOT_HOURS]
+TZ_ZONES = [*ZONES, "Asia/Kathmandu", "Australia/Sydney", "Pacific/Kiritimati", "America/Los_Angeles"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    zones=st.tuples(st.sampled_from(TZ_ZONES), st.sampled_from(TZ_ZONES)),
+    slots=st.tuples(
+        st.sets(st.sampled_from(ALL_SLOTS), min_size=1), st.sets(st.sampled_from(ALL_SLOTS), min_size=1)
+    ),
+    at=st.sampled_from(MOMENTS),
+)
+def test_both_free_is_true_in_both_zones(zones, slots, at):
+    """Every quarter-hour the engine calls shared falls inside a slot each person ticked, read in their own
+    zone; and the explanation's times are inside them too."""
+    from pairings.explanations import free_together
+    from pairings.matching_base import free_quarters, quarter_moment, reference_monday
+
+    mentor = person(1, time_zone=zones[0], availability=slots[0])
+    mentee = person(2, time_zone=zones[1], availability=slots[1])
+    monday = reference_monday(at)
+    shared = free_quarters(mentor.availability, mentor.time_zone, monday) & free_quarters(
+        mentee.availability, mentee.time_zone, monday
+    )
+    for quarter in shared:
+        moment = quarter_moment(quarter, monday)
+        for candidate in (mentor, mentee):
+            assert any(start <= moment < end for start, end in local_intervals(candidate, at)), (
+                candidate.time_zone,
+                moment,
+            )
+    text = free_together(mentor, mentee, at)
+    assert text.startswith("both free on") == bool(shared)
+    assert (
+        abs(
+            score_pair(mentor, mentee, only("availability"), at=at)[1]["availability"]
+            - round(oracle_availability(mentor, mentee, at), 4)
+        )
+        < 1e-4
+    )

@@ -513,6 +513,8 @@ def _write_notes(pairing, junior, senior, tag):
 
 def _close(program: Program) -> Program:
     program = program_services.program_transition(program=program, to_state="running")
+    # A program closes once it has started: its start is moved into the past first.
+    Program.objects.filter(pk=program.pk).update(starts_on=timezone.localdate() - timedelta(days=600))
     return program_services.program_transition(program=program, to_state="closed")
 
 

@@ -116,6 +116,28 @@ def test_only_closed_programs_are_archived():
         services.program_transition(program=program, to_state="enrolling")
 
 
+def test_a_discarded_draft_is_archived_but_one_with_enrollments_is_not():
+    draft = services.program_archive(program=ProgramFactory(state="draft"))
+    assert draft.is_archived
+    assert services.program_archive(program=draft).archived_at == draft.archived_at  # twice: no change
+    reopened = ProgramFactory(state="draft")
+    EnrollmentFactory(program=reopened)  # people enrolled before HR moved it back to draft
+    with pytest.raises(ValidationError, match="nobody has enrolled"):
+        services.program_archive(program=reopened)
+    assert not Program.objects.get(pk=reopened.pk).is_archived
+
+
+def test_a_program_is_not_closed_before_it_starts():
+    program = ProgramFactory(state="running")  # the factory's program starts in 30 days
+    with pytest.raises(ValidationError, match="can be closed once it has started"):
+        services.program_transition(program=program, to_state="closed")
+    assert Program.objects.get(pk=program.pk).state == "running"
+    Program.objects.filter(pk=program.pk).update(
+        starts_on=timezone.localdate() - timedelta(days=1), ends_on=timezone.localdate() + timedelta(days=90)
+    )
+    assert services.program_transition(program=program, to_state="closed").state == "closed"
+
+
 def test_enrollment_needs_every_acknowledgement_and_a_topic():
     program = ProgramFactory()
     person = PersonFactory()
