@@ -167,50 +167,36 @@ def _explain(mentor: Candidate, mentee: Candidate, at: datetime, offsets: dict[s
 
 
 # ngettext_lazy(..., "count"): the plural is chosen when formatted with {"count": n}.
+_EXCLUDED_BY_EITHER_SIDE = {
+    RULE_REPORTING_LINE: ngettext_lazy(
+        "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
+    ),
+    RULE_SAME_DEPARTMENT: ngettext_lazy(
+        "%(count)d is in the same department", "%(count)d are in the same department", "count"
+    ),
+    RULE_SAME_MANAGER: ngettext_lazy(
+        "%(count)d has the same manager", "%(count)d have the same manager", "count"
+    ),
+    RULE_FORBIDDEN: ngettext_lazy("%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"),
+    RULE_SAME_PERSON: ngettext_lazy("%(count)d is the same person", "%(count)d are the same person", "count"),
+}
+# Only "paired with this mentor/mentee before" names the side.
 _EXCLUDED_TEXTS = {
-    MENTOR: {
-        RULE_REPORTING_LINE: ngettext_lazy(
-            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
-        ),
-        RULE_SAME_DEPARTMENT: ngettext_lazy(
-            "%(count)d is in the same department", "%(count)d are in the same department", "count"
-        ),
-        RULE_SAME_MANAGER: ngettext_lazy(
-            "%(count)d has the same manager", "%(count)d have the same manager", "count"
-        ),
-        RULE_FORBIDDEN: ngettext_lazy(
-            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
-        ),
+    MENTOR: _EXCLUDED_BY_EITHER_SIDE
+    | {
         RULE_PREVIOUS_PAIR: ngettext_lazy(
             "%(count)d was paired with this mentor before",
             "%(count)d were paired with this mentor before",
             "count",
-        ),
-        RULE_SAME_PERSON: ngettext_lazy(
-            "%(count)d is the same person", "%(count)d are the same person", "count"
-        ),
+        )
     },
-    MENTEE: {
-        RULE_REPORTING_LINE: ngettext_lazy(
-            "%(count)d is in the same reporting line", "%(count)d are in the same reporting line", "count"
-        ),
-        RULE_SAME_DEPARTMENT: ngettext_lazy(
-            "%(count)d is in the same department", "%(count)d are in the same department", "count"
-        ),
-        RULE_SAME_MANAGER: ngettext_lazy(
-            "%(count)d has the same manager", "%(count)d have the same manager", "count"
-        ),
-        RULE_FORBIDDEN: ngettext_lazy(
-            "%(count)d was ruled out by HR", "%(count)d were ruled out by HR", "count"
-        ),
+    MENTEE: _EXCLUDED_BY_EITHER_SIDE
+    | {
         RULE_PREVIOUS_PAIR: ngettext_lazy(
             "%(count)d was paired with this mentee before",
             "%(count)d were paired with this mentee before",
             "count",
-        ),
-        RULE_SAME_PERSON: ngettext_lazy(
-            "%(count)d is the same person", "%(count)d are the same person", "count"
-        ),
+        )
     },
 }
 

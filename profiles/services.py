@@ -334,9 +334,31 @@ def user_set_roles(*, actor: User, user: User, is_hr_admin: bool, is_leader: boo
 # --- Large imports, as a job ----------------------------------------------------------------------------
 
 
-def import_rows_inline() -> int:
-    """Files with more rows than this are confirmed as a Celery job: a web request has 30 seconds."""
-    return getattr(settings, "IMPORT_INLINE_ROWS", 2000)
+def import_runs_as_job(text: str) -> bool:
+    """A file with more rows than IMPORT_INLINE_ROWS is written by a Celery job: a web request has 30 s."""
+    return text.count("\n") > getattr(settings, "IMPORT_INLINE_ROWS", 2000)
+
+
+def directory_import_confirmed(
+    *,
+    data: str,
+    deactivate_missing: bool,
+    expected_counts: str,
+    actor: User | None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult | None:
+    """Write an import HR confirmed from its preview, unless the directory changed since: then nothing is
+    written (rolled back) and None is returned. The one check behind both the page and the job."""
+    try:
+        with transaction.atomic():
+            result = directory_import(
+                data=data, deactivate_missing=deactivate_missing, actor=actor, progress=progress
+            )
+            if result.ok and result.counts != expected_counts:
+                raise _DirectoryChanged
+    except _DirectoryChanged:
+        return None
+    return result
 
 
 def _import_progress_key(job_id: int) -> str:
@@ -382,32 +404,27 @@ def directory_import_job_run(*, job_id: int) -> DirectoryImport | None:
     if not claimed:
         return None
     job = DirectoryImport.objects.select_related("created_by").get(pk=job_id)
-    outcome: dict
-    try:
-        with transaction.atomic():
-            result = directory_import(
-                data=job.text,
-                deactivate_missing=job.deactivate_missing,
-                actor=job.created_by,
-                progress=lambda percent: cache.set(_import_progress_key(job_id), percent, 3600),
-            )
-            if result.ok and result.counts != job.expected_counts:
-                raise _DirectoryChanged
-    except _DirectoryChanged:
+    result = directory_import_confirmed(
+        data=job.text,
+        deactivate_missing=job.deactivate_missing,
+        expected_counts=job.expected_counts,
+        actor=job.created_by,
+        progress=lambda percent: cache.set(_import_progress_key(job_id), percent, 3600),
+    )
+    if result is None:
         outcome = {
             "message": _(
                 "The directory changed between the preview and the import, so nothing was imported. "
                 "Upload the file again to see a new preview."
             )
         }
+    elif result.ok:
+        outcome = {k: getattr(result, k) for k in ("created", "updated", "unchanged", "deactivated")}
     else:
-        if result.ok:
-            outcome = {k: getattr(result, k) for k in ("created", "updated", "unchanged", "deactivated")}
-        else:
-            outcome = {
-                "message": _("The file has errors, so nothing was imported."),
-                "errors": [str(error) for error in result.errors[:100]],
-            }
+        outcome = {
+            "message": _("The file has errors, so nothing was imported."),
+            "errors": [str(error) for error in result.errors[:100]],
+        }
     state = DirectoryImport.State.DONE if "created" in outcome else DirectoryImport.State.FAILED
     DirectoryImport.objects.filter(pk=job_id).update(
         state=state, finished_at=timezone.now(), result=outcome, text=""

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -232,10 +231,6 @@ def _pending_import(request, token: str) -> dict | None:
     return pending
 
 
-class _PlanChanged(Exception):
-    pass
-
-
 @hr_admin_required
 def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -298,7 +293,7 @@ def import_confirm(request, token):
     if pending is None:
         messages.warning(request, _("This import preview is no longer available. Upload the file again."))
         return redirect("profiles:import")
-    if pending["text"].count("\n") > services.import_rows_inline():
+    if services.import_runs_as_job(pending["text"]):
         # Too large to write within a web request's time: a Celery job does it, with a progress bar.
         job = services.directory_import_queue(
             text=pending["text"],
@@ -309,14 +304,13 @@ def import_confirm(request, token):
         )
         del request.session[IMPORT_SESSION_KEY]
         return redirect("profiles:import_job", pk=job.pk)
-    try:
-        with transaction.atomic():
-            result = services.directory_import(
-                data=pending["text"], deactivate_missing=pending["deactivate_missing"], actor=request.user
-            )
-            if result.ok and result.counts != request.POST.get("counts"):
-                raise _PlanChanged  # rolls the import back
-    except _PlanChanged:
+    result = services.directory_import_confirmed(
+        data=pending["text"],
+        deactivate_missing=pending["deactivate_missing"],
+        expected_counts=request.POST.get("counts", ""),
+        actor=request.user,
+    )
+    if result is None:
         messages.warning(
             request,
             _("The directory changed since this preview, so nothing was imported. Check the new preview."),
