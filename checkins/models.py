@@ -40,6 +40,9 @@ class Meeting(models.Model):
     meeting_format = models.CharField(_("format"), max_length=20, choices=MeetingFormat.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNED)
     planned_by_side = models.CharField(max_length=10, choices=Side.choices)
+    # The calendar invitation's SEQUENCE: one more on every move or cancellation, so calendars replace
+    # the event they hold (same UID) instead of adding a second one.
+    sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -64,6 +67,8 @@ class Cancellation(models.Model):
     asked_by_side = models.CharField(_("asked by"), max_length=10, choices=Side.choices)
     previous_starts_at = models.DateTimeField()
     new_starts_at = models.DateTimeField(null=True, blank=True)
+    # Why, in the asker's words, for their partner (the pair's, like a shared note: HR never sees it).
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

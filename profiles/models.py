@@ -112,6 +112,8 @@ class Person(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     employee_id = models.CharField(_("employee id"), max_length=64, blank=True)
+    # The identity provider's own id for this person, when SCIM provisions the directory (externalId).
+    scim_external_id = models.CharField(_("identity provider id"), max_length=200, blank=True, db_index=True)
     user = models.OneToOneField(
         User, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )
@@ -422,6 +424,10 @@ class AuditEvent(models.Model):
         CONCERN_HANDLED = "concern_handled", _("Concern handled")
         DATA_EXPORTED = "data_exported", _("Personal data downloaded")
         PERSON_ERASED = "person_erased", _("Person erased")
+        API_TOKEN_CREATED = "api_token_created", _("API token created")
+        API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+        API_CALLED = "api_called", _("API called")
+        PERSON_PROVISIONED = "person_provisioned", _("Person provisioned (SCIM)")
 
     at = models.DateTimeField(_("when (UTC)"), default=timezone.now, db_index=True)
     actor_id = models.BigIntegerField(_("who (login id)"), null=True, blank=True, db_index=True)
@@ -449,8 +455,13 @@ class DirectoryImport(models.Model):
     class State(models.TextChoices):
         QUEUED = "queued", _("Waiting to start")
         RUNNING = "running", _("Importing")
+        HELD = "held", _("Held for HR to confirm")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Nothing imported")
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Uploaded by HR")
+        FOLDER = "folder", _("HR system file drop")
 
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -462,6 +473,8 @@ class DirectoryImport(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(default=dict, blank=True)  # counts, or {"message": ..., "errors": [...]}
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.UPLOAD)
+    held_reason = models.TextField(blank=True)  # why a dropped file waits for HR instead of being applied
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -472,3 +485,32 @@ class DirectoryImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in {self.State.DONE, self.State.FAILED}
+
+
+class ApiToken(models.Model):
+    """A key an HR admin made for a script or an integration: what it may do (scopes), shown by its
+    prefix only. The secret itself is never stored: only its SHA-256, checked on every call."""
+
+    class Scope(models.TextChoices):
+        READ_DIRECTORY = "directory:read", _("Read the directory")
+        WRITE_DIRECTORY = "directory:write", _("Write the directory (provisioning)")
+        READ_REPORTS = "reports:read", _("Read the dashboard figures")
+        READ_AUDIT = "audit:read", _("Read the audit log")
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
