@@ -88,6 +88,7 @@ class CheckInForm(SavedOnce, ReflectionFields):
         super().__init__(*args, **kwargs)
         self.fields["themes"].queryset = pairing.program.themes.all()
         self.fields["happened_on"].initial = timezone.localdate()
+        self.fields["meeting_format"].initial = pairing.meeting_format
         # The browser's date picker offers only the days the service accepts (matched on .. today).
         self.fields["happened_on"].widget.attrs.update(
             min=timezone.localdate(pairing.created_at).isoformat(), max=timezone.localdate().isoformat()
@@ -161,13 +162,46 @@ class MeetingForm(SavedOnce, forms.Form):
         self.helper.add_input(Submit("save", _("Plan it")))
 
 
-class RescheduleForm(forms.Form):
+class MeetingChangeForm(forms.Form):
+    """Move a planned check-in or cancel it, saying why: the partner is told both."""
+
+    MOVE, CANCEL = "move", "cancel"
+    change = forms.ChoiceField(
+        label=_("What do you want to do?"),
+        choices=[(MOVE, _("Move it to a new time")), (CANCEL, _("Cancel it"))],
+        widget=forms.RadioSelect,
+    )
     new_starts_at = forms.DateTimeField(
-        label=_("New time (leave empty to cancel)"),
+        label=_("New time (your time zone)"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M"],
+        help_text=_("Only when you move it."),
     )
+    reason = forms.CharField(
+        label=_("Why (optional)"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Your partner sees this; HR does not."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", _("Confirm")))
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("change") == self.MOVE
+            and not data.get("new_starts_at")
+            and "new_starts_at" not in self.errors
+        ):
+            self.add_error("new_starts_at", _("Choose the new time, or choose to cancel it."))
+        if data.get("change") == self.CANCEL:
+            data["new_starts_at"] = None
+        return data
 
 
 class ActionForm(SavedOnce, forms.ModelForm):

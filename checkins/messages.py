@@ -35,29 +35,34 @@ def _when(moment: datetime, person: Person) -> str:
 
 
 def meeting_changed(
-    meeting: Meeting, *, by_side: str, kind: str, previous: datetime | None = None
+    meeting: Meeting, *, by_side: str, kind: str, previous: datetime | None = None, reason: str = ""
 ) -> list[Message]:
-    """The partner of whoever planned, moved or cancelled a check-in hears it, in their own time."""
+    """The partner of whoever planned, moved or cancelled a check-in hears it, in their own time, with
+    the reason if one was given; the email carries the calendar invitation (checkins.calendar)."""
     pairing: Pairing = meeting.pairing
     partner_side, me, author = next(s for s in pairing.sides() if s[0] != by_side)
     with override(language_of(me)):
         values = {"name": author.full_name, "when": _when(meeting.starts_at, me)}
         if kind == Kind.MEETING_PLANNED:
             title = _("%(name)s planned your next check-in") % values
-            body = _("%(when)s. Add it to your calendar from Twoway.") % values
+            body = (
+                _("%(when)s. Accept the calendar invitation that comes by email, or download it in Twoway.") % values
+            )
         elif kind == Kind.MEETING_MOVED:
             title = _("%(name)s moved your check-in") % values
             body = _("It is now %(when)s (it was %(before)s).") % (values | {"before": _when(previous, me)})
         else:
             title = _("%(name)s cancelled your check-in") % values
             body = _("The check-in of %(when)s will not take place. Plan another one together.") % values
+        if reason:
+            body += " " + _("%(name)s says: “%(reason)s”") % (values | {"reason": reason})
         why = _("You are the other half of this pair.")
     return [
         Message(
             recipient=me,
             kind=kind,
             subject=f"meeting:{meeting.pk}",
-            period=f"{kind}:{meeting.starts_at:%Y-%m-%dT%H:%M}",
+            period=f"{kind}:{meeting.sequence}",  # each move is news, even back to an earlier time
             title=title,
             body=body,
             link=reverse("checkins:journal", args=[pairing.pk]),

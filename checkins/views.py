@@ -1,8 +1,5 @@
 """The participant's pages: "My mentoring", check-ins, reflections, goals, actions and concerns."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,27 +9,26 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-from icalendar import Calendar, Event
 
 from common.once import AlreadySaved, save_once
-from common.views import flash_error, form_errors, id_param
+from common.views import form_errors, id_param
 from pairings.models import Goal, Side
-from pairings.selectors import pairing_get_for_user
+from pairings.selectors import pairing_get_for_user, side_of
 from profiles import outbox
 from profiles.models import Notification
 from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import person_required
 
 from . import selectors, services
+from .calendar import meeting_calendar
 from .forms import (
     ActionForm,
     CheckInForm,
     ConcernForm,
     GoalReviewForm,
+    MeetingChangeForm,
     MeetingForm,
     ReflectionForm,
-    RescheduleForm,
     SharedNotesForm,
 )
 from .models import Concern, Meeting, Reflection
@@ -253,12 +249,11 @@ def goal_review(request, pk):
 def meeting_plan(request, pk):
     access = pairing_get_for_user(user=request.user, pk=pk)
     pairing, person = access.pairing, access.person
-    agreement = getattr(pairing, "agreement", None)
     form = MeetingForm(
         request.POST or None,
         initial={
             "duration_minutes": pairing.program.meeting_minutes,
-            "meeting_format": agreement.meeting_format if agreement else "video",
+            "meeting_format": pairing.meeting_format,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -289,46 +284,50 @@ def meeting_plan(request, pk):
 @person_required
 def meeting_ics(request, pk):
     meeting = selectors.meeting_for_participant(user=request.user, person=request.person, pk=pk)
-    mentor, mentee = meeting.pairing.mentor.person, meeting.pairing.mentee.person
-    calendar = Calendar()
-    calendar.add("prodid", "-//Twoway//reverse mentoring//EN")
-    calendar.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"twoway-meeting-{meeting.pk}@{settings.SITE_URL.split('://')[-1]}")
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
-    event.add(
-        "summary",
-        _("Reverse-mentoring check-in: %(a)s and %(b)s") % {"a": mentor.full_name, "b": mentee.full_name},
-    )
-    event.add("description", settings.SITE_URL + reverse("checkins:home"))
-    event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
-    calendar.add_component(event)
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    ics, method = meeting_calendar(meeting)
+    response = HttpResponse(ics, content_type=f"text/calendar; method={method}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="twoway-checkin-{meeting.pk}.ics"'
     return response
 
 
 @person_required
-@require_POST
 def meeting_cancel(request, pk):
+    """Move or cancel a planned check-in: a page that says which meeting, asks what and why, and
+    changes nothing until confirmed."""
     meeting = selectors.meeting_for_participant(user=request.user, person=request.person, pk=pk)
-    form = RescheduleForm(request.POST)
-    if not form.is_valid():
-        flash_error(request, ValidationError(_("Enter a valid date and time, or leave it empty to cancel.")))
+    if meeting.status != Meeting.Status.PLANNED:
+        messages.info(request, _("This check-in is no longer planned: nothing to move or cancel."))
         return redirect("checkins:home")
-    try:
-        services.meeting_cancel(
-            meeting=meeting, person=request.person, new_starts_at=form.cleaned_data["new_starts_at"]
-        )
-    except ValidationError as error:
-        flash_error(request, error)
-    else:
-        messages.success(
-            request, _("Meeting moved.") if form.cleaned_data["new_starts_at"] else _("Meeting cancelled.")
-        )
-    return redirect("checkins:home")
+    form = MeetingChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.meeting_cancel(
+                meeting=meeting,
+                person=request.person,
+                new_starts_at=data["new_starts_at"],
+                reason=data["reason"],
+            )
+        except ValidationError as error:
+            form_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Moved. Your partner is told, with a new calendar invitation.")
+                if data["new_starts_at"]
+                else _("Cancelled. Your partner is told, and their calendar can drop it."),
+            )
+            return redirect("checkins:home")
+    return render(
+        request,
+        "checkins/meeting_change.html",
+        {
+            "meeting": meeting,
+            "pairing": meeting.pairing,
+            "partner": meeting.pairing.partner_of(side_of(meeting.pairing, request.person)),
+            "form": form,
+        },
+    )
 
 
 @person_required
@@ -442,20 +441,36 @@ def notifications(request):
 @person_required
 def preferences(request):
     shown = outbox.notification_kinds_for(user=request.user)
+    slack = outbox.slack_configured()  # the Slack column only when Twoway has a Slack app
     if request.method == "POST":
         for kind in shown:
             outbox.notification_preference_set(
-                person=request.person, kind=kind, email=request.POST.get(kind) == "on"
+                person=request.person,
+                kind=kind,
+                email=request.POST.get(kind) == "on",
+                slack=request.POST.get(f"slack-{kind}") == "on" if slack else None,
             )
-        messages.success(request, _("Your email choices are saved. Everything still shows here in the app."))
+        messages.success(
+            request,
+            _("Your choices are saved. Everything still shows here in the app.")
+            if slack
+            else _("Your email choices are saved. Everything still shows here in the app."),
+        )
         return redirect("checkins:preferences")
     off = outbox_selectors.email_off_kinds(person=request.person)
+    slack_on = outbox_selectors.slack_on_kinds(person=request.person) if slack else set()
     kinds = [
-        {"value": value, "label": label, "on": value not in off, "essential": value in outbox.ESSENTIAL}
+        {
+            "value": value,
+            "label": label,
+            "on": value not in off,
+            "essential": value in outbox.ESSENTIAL,
+            "slack": value in slack_on,
+        }
         for value, label in Notification.Kind.choices
         if value in shown
     ]
-    return render(request, "checkins/preferences.html", {"kinds": kinds})
+    return render(request, "checkins/preferences.html", {"kinds": kinds, "slack": slack})
 
 
 @csrf_exempt  # RFC 8058 one-click: mail clients POST without a session; the signed token is the proof

@@ -84,8 +84,11 @@ def meeting_plan(
 
 
 @transaction.atomic
-def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime | None = None) -> Meeting:
-    """Cancel a planned meeting, or move it when a new time is given; who asked is recorded either way."""
+def meeting_cancel(
+    *, meeting: Meeting, person: Person, new_starts_at: datetime | None = None, reason: str = ""
+) -> Meeting:
+    """Cancel a planned meeting, or move it when a new time is given; who asked, and why if they said,
+    is recorded either way and told to the partner with the updated calendar invitation."""
     meeting = (
         Meeting.objects.select_for_update(of=("self",))
         .select_related("pairing__program", "pairing__mentor__person", "pairing__mentee__person")
@@ -103,15 +106,19 @@ def meeting_cancel(*, meeting: Meeting, person: Person, new_starts_at: datetime 
         asked_by_side=side,
         previous_starts_at=meeting.starts_at,
         new_starts_at=new_starts_at,
+        reason=reason.strip()[:300],
     )
     previous = meeting.starts_at
     if new_starts_at:
         meeting.starts_at = new_starts_at
     else:
         meeting.status = Meeting.Status.CANCELLED
+    meeting.sequence += 1  # the calendar invitation replaces the one the partner holds
     meeting.save()
     kind = Kind.MEETING_MOVED if new_starts_at else Kind.MEETING_CANCELLED
-    notify(*messages.meeting_changed(meeting, by_side=side, kind=kind, previous=previous))
+    notify(
+        *messages.meeting_changed(meeting, by_side=side, kind=kind, previous=previous, reason=reason.strip())
+    )
     return meeting
 
 
