@@ -26,7 +26,7 @@ class MatchingSettings(models.Model):
 
     class Mode(models.TextChoices):
         OPTIMAL = "optimal", _("HR runs matching and publishes the best assignment")
-        MENTEE_CHOICE = "mentee_choice", _("Each mentee picks from their five best-suited mentors")
+        MENTEE_CHOICE = "mentee_choice", _("Each mentee picks from up to five mentors who suit them best")
 
     program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="matching_settings")
     mode = models.CharField(_("matching mode"), max_length=20, choices=Mode.choices, default=Mode.OPTIMAL)
@@ -233,11 +233,25 @@ class Pairing(models.Model):
     def has_accepted(self, side: str) -> bool:
         return getattr(self, f"{side}_accepted_at") is not None
 
+    def offers_ending_to(self, side: str) -> bool:
+        """Whether this side is offered "End the pairing": once it runs, or once they said yes and wait
+        for their partner. Before they answer, their way out is "Say no" (one choice, not two)."""
+        if self.is_awaiting:
+            return self.has_accepted(side)
+        return self.is_live
+
     @property
     def cadence_days(self) -> int:
         """In Python what cadence_expression() says in SQL: the agreement's cadence, else the program's."""
         agreement = getattr(self, "agreement", None)
         return agreement.cadence_days if agreement else self.program.cadence_days
+
+    @property
+    def meeting_format(self) -> str:
+        """How the pair meets: as their agreement says, else by video (the agreement's own default).
+        A check-in planned or logged starts from it."""
+        agreement = getattr(self, "agreement", None)
+        return agreement.meeting_format if agreement else MeetingFormat.VIDEO
 
     # The rhythm on a given day (the person's own: callers pass it), read off the stored next_checkin_due
     # and late_from, which pairing_set_rhythm computes by the one definition (late_from_expression).

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from profiles.models import Person, User
-from programs.models import Enrollment, Program
+from programs.models import Enrollment, Program, Theme
 
 from . import matching
 from .models import (
@@ -353,3 +353,15 @@ def goal_counts() -> list[dict]:
         )
         .order_by()
     )
+
+
+def discussion_guides(*, pairing: Pairing) -> list[Theme]:
+    """The program's themes that have a discussion guide, for the pair: the ones either of them chose
+    when enrolling first."""
+    chosen = set(
+        Theme.objects.filter(enrollments__in=[pairing.mentor_id, pairing.mentee_id]).values_list(
+            "pk", flat=True
+        )
+    )
+    themes = list(pairing.program.themes.exclude(discussion_guide=""))
+    return sorted(themes, key=lambda theme: (theme.pk not in chosen, theme.position, theme.pk))

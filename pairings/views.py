@@ -229,6 +229,7 @@ def pairing_detail(request, pk):
         "partner": partner,
         "partner_profile": getattr(partner, "profile", None),
         "my_acceptance": pairing.has_accepted(side),
+        "can_end": pairing.offers_ending_to(side),
         "decline_form": ReasonForm(prefix="decline"),
         "end_form": ReasonForm(prefix="end"),
     }
@@ -240,6 +241,7 @@ def pairing_detail(request, pk):
             "goals": list(pairing.goals.all()),
             "goal_form": GoalForm(initial={"owner_side": side}),
             "i_confirmed": getattr(agreement, f"{side}_confirmed_at"),
+            "guides": selectors.discussion_guides(pairing=pairing),
         }
     return render(request, "pairings/detail.html", context)
 

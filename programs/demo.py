@@ -216,6 +216,7 @@ def _enroll(program, hr, mentors, mentees, undecided, rng) -> None:
                 availability=rng.sample(["mon_am", "tue_pm", "wed_am", "thu_pm", "fri_am"], k=3),
                 languages=rng.choice(["English", "English, Spanish", "English, German", "English, Hindi"]),
                 acknowledged=acknowledgements,
+                voluntary=True,
             )
             enrollment = services.enrollment_create(program=program, person=person, answers=answers)
             left = len(group) - index  # the last `undecided` of each side wait for HR in the demo

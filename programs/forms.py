@@ -180,6 +180,13 @@ class EnrollmentForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    voluntary = forms.BooleanField(
+        label=_(
+            "I take part by my own choice. Taking part is voluntary and has nothing to do with performance "
+            "reviews, pay or promotion."
+        ),
+        required=False,  # the service says why it is needed, next to the box
+    )
 
     def __init__(self, *args, program, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,6 +208,7 @@ class EnrollmentForm(forms.Form):
             availability=data["availability"],
             languages=data["languages"],
             acknowledged=list(data["acknowledged"]),
+            voluntary=data["voluntary"],
         )
 
     @classmethod
@@ -214,6 +222,7 @@ class EnrollmentForm(forms.Form):
             "availability": enrollment.availability,
             "languages": enrollment.languages,
             "acknowledged": list(enrollment.acknowledged.all()),
+            "voluntary": enrollment.opted_in_at is not None,
         }
 
 

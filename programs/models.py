@@ -266,6 +266,8 @@ class Enrollment(models.Model):
     decision_reason = models.TextField(_("reason"), blank=True)
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the person ticked "I take part by my own choice; it has nothing to do with advancement".
+    opted_in_at = models.DateTimeField(_("opted in"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -54,6 +54,7 @@ def _export_enrollments(person: Person) -> dict:
                 # HR's reason is written for the person: it is shown to them when they are declined.
                 "decision_reason": e.decision_reason,
                 "decided_at": e.decided_at,
+                "opted_in_at": e.opted_in_at,
                 "created_at": e.created_at,
                 "updated_at": e.updated_at,
             }

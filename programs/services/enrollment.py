@@ -45,6 +45,7 @@ class EnrollmentAnswers:
     availability: list[str]
     languages: str
     acknowledged: list[Acknowledgement]
+    voluntary: bool  # the explicit opt-in: by their own choice, not tied to advancement
 
 
 def _validate_answers(program: Program, answers: EnrollmentAnswers) -> None:
@@ -57,6 +58,8 @@ def _validate_answers(program: Program, answers: EnrollmentAnswers) -> None:
     given = {a.pk for a in answers.acknowledged if a.program_id == program.pk}
     if required - given:
         errors["acknowledged"] = _("Please confirm each of these to join the program.")
+    if not answers.voluntary:
+        errors["voluntary"] = _("Tick this to say you take part by your own choice: nobody can enroll you.")
     if errors:
         raise ValidationError(errors)
 
@@ -79,6 +82,7 @@ def enrollment_create(*, program: Program, person: Person, answers: EnrollmentAn
         preferred_format=answers.preferred_format,
         availability=list(answers.availability),
         languages=answers.languages.strip(),
+        opted_in_at=timezone.now(),
     )
     enrollment.full_clean(exclude=["program", "person"])
     try:
@@ -103,6 +107,7 @@ def enrollment_update(*, enrollment: Enrollment, answers: EnrollmentAnswers) -> 
     for field in ("role", "extra_topics", "hopes", "preferred_format", "languages"):
         setattr(enrollment, field, getattr(answers, field).strip() if field != "role" else answers.role)
     enrollment.availability = list(answers.availability)
+    enrollment.opted_in_at = enrollment.opted_in_at or timezone.now()
     enrollment.full_clean(exclude=["program", "person"])
     enrollment.save()
     enrollment.topics.set(answers.topics)

@@ -160,6 +160,7 @@ def test_hr_imports_and_invites_a_new_hire_who_signs_up_enrolls_and_is_approved(
         new_hire.get_by_label("Languages").fill("English, Portuguese")
         for checkbox in new_hire.get_by_role("group", name="Before you join").get_by_role("checkbox").all():
             checkbox.check()
+        new_hire.get_by_label("I take part by my own choice", exact=False).check()
         new_hire.get_by_role("button", name="Send my enrollment").click()
         expect(new_hire.get_by_text("Waiting for approval").first).to_be_visible()
         enrollment_url = new_hire.url

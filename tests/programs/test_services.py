@@ -21,6 +21,7 @@ def _answers(program, **overrides):
         availability=["mon_am", "thu_pm"],
         languages="English, Spanish",
         acknowledged=list(program.acknowledgements.all()),
+        voluntary=True,
     )
     values.update(overrides)
     return services.EnrollmentAnswers(**values)

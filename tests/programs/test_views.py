@@ -113,8 +113,14 @@ def test_enrolling_from_the_form_and_bad_input_keeps_the_text(client, mentee, pr
     assert not Enrollment.objects.exists()
 
     answers["acknowledged"] = [a.pk for a in program.acknowledgements.all()]
+    response = client.post(url, answers)  # the opt-in not ticked: nobody is enrolled without it
+    assert response.status_code == 200 and "by your own choice" in response.content.decode()
+    assert not Enrollment.objects.exists()
+
+    answers["voluntary"] = "on"
     response = client.post(url, answers)
     enrollment = Enrollment.objects.get()
+    assert enrollment.opted_in_at is not None
     assert response.status_code == 302 and response["Location"] == reverse(
         "programs:my_enrollment", args=[enrollment.pk]
     )
