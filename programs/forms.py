@@ -6,7 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from common.text import in_sentence
 from profiles.models import LEVEL_MAX, LEVEL_MIN
 
-from .models import AVAILABILITY_CHOICES, Acknowledgement, Enrollment, Program, Side, SurveyQuestion, Theme
+from .models import (
+    AVAILABILITY_CHOICES,
+    NOT_TIED_TO_PERFORMANCE,
+    Acknowledgement,
+    Enrollment,
+    Program,
+    Side,
+    SurveyQuestion,
+    Theme,
+)
 from .services import (
     EDITABLE_FIELDS,
     SURVEY_TEXT_MAX_LENGTH,
@@ -181,10 +190,8 @@ class EnrollmentForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     voluntary = forms.BooleanField(
-        label=_(
-            "I take part by my own choice. Taking part is voluntary and has nothing to do with performance "
-            "reviews, pay or promotion."
-        ),
+        label=_("I take part by my own choice."),
+        help_text=NOT_TIED_TO_PERFORMANCE,
         required=False,  # the service says why it is needed, next to the box
     )
 

@@ -30,6 +30,11 @@ urlpatterns = [
     ),
     path("manage/<int:pk>/enrollments/", views.enrollment_list, name="enrollments"),
     path("manage/<int:pk>/enrollments/<int:enrollment_pk>/decide/", views.enrollment_decide, name="decide"),
+    path(
+        "manage/<int:pk>/enrollments/approve-waiting/",
+        views.enrollment_approve_waiting,
+        name="approve_waiting",
+    ),
     # Participants
     path("", views.open_programs, name="open"),
     path("<int:pk>/enroll/", views.enroll, name="enroll"),

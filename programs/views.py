@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -254,15 +256,21 @@ def acknowledgement_delete(request, pk, ack_pk):
 # --- HR: enrollments ------------------------------------------------------------------------------
 
 
+def _enrollment_filter(params) -> dict[str, str]:
+    """The enrollments page's filter, as the list and its bulk approval both read it."""
+    return {
+        "role": params.get("role", "") if params.get("role") in Side.values else "",
+        "status": params.get("status", "") if params.get("status") in Enrollment.Status.values else "",
+        "query": params.get("q", "").strip(),
+    }
+
+
 @hr_admin_required
 def enrollment_list(request, pk):
     program = selectors.program_get_for_hr(user=request.user, pk=pk)
-    role = request.GET.get("role", "") if request.GET.get("role") in Side.values else ""
-    status = request.GET.get("status", "") if request.GET.get("status") in Enrollment.Status.values else ""
-    query = request.GET.get("q", "").strip()
-    enrollments = selectors.enrollment_list_for_program(
-        program=program, role=role, status=status, query=query
-    )
+    chosen = _enrollment_filter(request.GET)
+    role, status, query = chosen["role"], chosen["status"], chosen["query"]
+    enrollments = selectors.enrollment_list_for_program(program=program, **chosen)
     page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -277,8 +285,38 @@ def enrollment_list(request, pk):
             "statuses": Enrollment.Status.choices,
             "decision_form": DecisionForm(),
             "can_decide": program.decides_enrollments,
+            "waiting": enrollments.filter(status=Enrollment.Status.PENDING).count()
+            if program.decides_enrollments and status in ("", Enrollment.Status.PENDING)
+            else 0,
         },
     )
+
+
+@hr_admin_required
+@require_POST
+def enrollment_approve_waiting(request, pk):
+    """Approve every enrollment waiting for a decision among those the page's filter shows."""
+    program = selectors.program_get_for_hr(user=request.user, pk=pk)
+    chosen = _enrollment_filter(request.POST)
+    enrollments = selectors.enrollment_list_for_program(program=program, **chosen)
+    try:
+        count = services.enrollment_approve_waiting(
+            program=program, actor=request.user, enrollments=enrollments
+        )
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d enrollment approved; the person is told.",
+                "%(n)d enrollments approved; each person is told.",
+                count,
+            )
+            % {"n": count},
+        )
+    params = urlencode({k: v for k, v in (("role", chosen["role"]), ("q", chosen["query"])) if v})
+    return redirect(reverse("programs:enrollments", args=[program.pk]) + (f"?{params}" if params else ""))
 
 
 @hr_admin_required

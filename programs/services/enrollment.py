@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,6 +146,18 @@ def enrollment_decide(*, enrollment: Enrollment, actor: User, status: str, reaso
 
 
 @transaction.atomic
+def enrollment_approve_waiting(*, program: Program, actor: User, enrollments: QuerySet[Enrollment]) -> int:
+    """Approve, in one go, every enrollment of `enrollments` (HR's filtered list) still waiting for a
+    decision: each exactly as enrollment_decide approves one (with its message). All or nothing."""
+    waiting = enrollments.filter(program=program, status=Enrollment.Status.PENDING).order_by("pk")
+    count = 0
+    for enrollment in waiting:
+        enrollment_decide(enrollment=enrollment, actor=actor, status=Enrollment.Status.APPROVED)
+        count += 1
+    return count
+
+
+@transaction.atomic
 def enrollment_withdraw(*, enrollment: Enrollment) -> Enrollment:
     """The person leaves before matching is published; nothing is held against them."""
     enrollment = Enrollment.objects.select_for_update().select_related("program").get(pk=enrollment.pk)
@@ -159,6 +172,7 @@ def enrollment_withdraw(*, enrollment: Enrollment) -> Enrollment:
 __all__ = [
     "DECISIONS",
     "EnrollmentAnswers",
+    "enrollment_approve_waiting",
     "enrollment_create",
     "enrollment_decide",
     "enrollment_update",
