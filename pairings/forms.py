@@ -79,16 +79,23 @@ class GoalForm(forms.ModelForm):
 
 
 class ManualPairForm(forms.Form):
-    mentor = forms.ModelChoiceField(label=_("Mentor"), queryset=None)
-    mentee = forms.ModelChoiceField(label=_("Mentee"), queryset=None)
+    """One choice among the pairs the hard rules allow, grouped by mentor (pairings.selectors)."""
 
-    def __init__(self, *args, mentors, mentees, **kwargs):
+    pair = forms.ChoiceField(label=_("Pair"), help_text=_("Only pairs that keep every hard rule are listed."))
+
+    def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = mentors
-        self.fields["mentee"].queryset = mentees
-        self.fields["mentor"].label_from_instance = lambda e: f"{e.person.full_name} (level {e.person.level})"
-        self.fields["mentee"].label_from_instance = lambda e: f"{e.person.full_name} (level {e.person.level})"
-        for name in ("mentor", "mentee"):
-            self.fields[name].widget.attrs["class"] = "form-select"
+        self.by_value = {f"{c.mentor_id}:{c.mentee_id}": c for c in choices}
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for value, choice in self.by_value.items():
+            grouped.setdefault(_("Mentor: %(name)s") % {"name": choice.mentor_label}, []).append(
+                (value, _("with %(name)s") % {"name": choice.mentee_label})
+            )
+        self.fields["pair"].choices = [("", _("Choose a mentor and a mentee")), *grouped.items()]
+        self.fields["pair"].widget.attrs["class"] = "form-select"
         self.helper = FormHelper()
-        self.helper.add_input(Submit("pair", _("Pair them")))
+        self.helper.add_input(Submit("save", _("Pair them")))
+
+    def pair_ids(self) -> tuple[int, int]:
+        choice = self.by_value[self.cleaned_data["pair"]]
+        return choice.mentor_id, choice.mentee_id

@@ -398,6 +398,25 @@ def eligibility_reasons(
     return [code for code in PAIR_RULES if broken[code][0, 0]]
 
 
+def eligible_pairs(
+    mentors: Sequence[Candidate],
+    mentees: Sequence[Candidate],
+    rules: Rules,
+    *,
+    managers: Mapping[int, int | None] | None = None,
+) -> list[tuple[int, int]]:
+    """Every (mentor index, mentee index) pair that breaks no hard rule, by the same rule matrices
+    eligibility_reasons and match() use (one pass over all pairs, not one call per pair)."""
+    if not mentors or not mentees:
+        return []
+    context = _context([mentors, mentees], datetime.now(UTC))
+    side_a, side_b = _encode(list(mentors), context), _encode(list(mentees), context)
+    directory = _effective_managers(managers or {}, [*mentors, *mentees])
+    broken = _violations(side_a, side_b, rules, directory)
+    allowed = ~np.logical_or.reduce([broken[code] for code in PAIR_RULES])
+    return [(int(i), int(j)) for i, j in zip(*np.nonzero(allowed), strict=True)]
+
+
 def score_pair(
     mentor: Candidate, mentee: Candidate, weights: Weights, *, at: datetime
 ) -> tuple[float, dict[str, float]]:

@@ -8,6 +8,7 @@ from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, W
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from profiles.models import Person, User
 from programs.models import Enrollment, Program, Theme
@@ -82,16 +83,6 @@ def places_left(*, program: Program, enrollment: Enrollment, taken: dict[int, in
     live pairings (`taken`, from live_pairing_counts)."""
     capacity = program.mentor_capacity if enrollment.role == Side.MENTOR else program.mentee_capacity
     return capacity - taken.get(enrollment.pk, 0)
-
-
-def enrollments_with_places(*, program: Program) -> QuerySet[Enrollment]:
-    """Approved enrollments of the program that can still be paired (for HR's pairing by hand)."""
-    approved = Enrollment.objects.filter(program=program, status=Enrollment.Status.APPROVED).select_related(
-        "person"
-    )
-    taken = live_pairing_counts(program=program)
-    free = [e.pk for e in approved if places_left(program=program, enrollment=e, taken=taken) > 0]
-    return approved.filter(pk__in=free).order_by("person__full_name")
 
 
 def matching_input(*, program: Program) -> dict:
@@ -365,3 +356,38 @@ def discussion_guides(*, pairing: Pairing) -> list[Theme]:
     )
     themes = list(pairing.program.themes.exclude(discussion_guide=""))
     return sorted(themes, key=lambda theme: (theme.pk not in chosen, theme.position, theme.pk))
+
+
+@dataclass(frozen=True)
+class ManualPairChoice:
+    mentor_id: int  # enrollment ids
+    mentee_id: int
+    mentor_label: str
+    mentee_label: str
+
+
+def manual_pair_choices(*, program: Program, among: set[int] | None = None) -> list[ManualPairChoice]:
+    """The pairs HR may make by hand now: both approved with a place left (and among these enrollment
+    ids, when given: a run's unmatched people), breaking no hard rule. The engine's own rule matrices
+    decide, so the list offers nobody the service would then refuse."""
+    data = matching_input(program=program)
+    mentors, mentees = data["mentors"], data["mentees"]
+    if among is not None:
+        mentors = [c for c in mentors if c.enrollment_id in among]
+        mentees = [c for c in mentees if c.enrollment_id in among]
+    pairs = matching.eligible_pairs(mentors, mentees, data["rules"], managers=data["managers"])
+
+    def label(candidate) -> str:
+        return _("%(name)s (level %(level)s, %(department)s)") % {
+            "name": candidate.name,
+            "level": candidate.level,
+            "department": candidate.department,
+        }
+
+    choices = [
+        ManualPairChoice(
+            mentors[i].enrollment_id, mentees[j].enrollment_id, label(mentors[i]), label(mentees[j])
+        )
+        for i, j in pairs
+    ]
+    return sorted(choices, key=lambda c: (c.mentor_label.casefold(), c.mentee_label.casefold()))

@@ -85,11 +85,18 @@ def run_detail(request, pk, run_pk):
 
 
 def _manual_form(run, unmatched, data=None):
-    ids = [u.enrollment_id for u in unmatched]
-    people = Enrollment.objects.filter(pk__in=ids).select_related("person").order_by("person__full_name")
-    return ManualPairForm(
-        data, mentors=people.filter(role=Side.MENTOR), mentees=people.filter(role=Side.MENTEE)
+    among = {u.enrollment_id for u in unmatched}
+    return ManualPairForm(data, choices=selectors.manual_pair_choices(program=run.program, among=among))
+
+
+def _chosen_pair(form, program) -> dict:
+    """The two enrollments of the pair chosen in a ManualPairForm, as the services take them."""
+    mentor_id, mentee_id = form.pair_ids()
+    enrollments = Enrollment.objects.select_related("person").filter(
+        program=program, pk__in=[mentor_id, mentee_id]
     )
+    by_id = {e.pk: e for e in enrollments}
+    return {"mentor": by_id[mentor_id], "mentee": by_id[mentee_id]}
 
 
 def _run_proposal(request, pk, run_pk, proposal_pk):
@@ -137,15 +144,13 @@ def proposal_add(request, pk, run_pk):
     form = _manual_form(run, list(selectors.unmatched_of(run=run)), request.POST)
     if form.is_valid():
         try:
-            services.proposal_add(run=run, **form.cleaned_data)
+            services.proposal_add(run=run, **_chosen_pair(form, program))
         except ValidationError as error:
             flash_error(request, error)
         else:
             messages.success(request, _("Pair added to the proposals."))
     else:
-        flash_error(
-            request, ValidationError(_("Choose one mentor and one mentee from the unmatched people."))
-        )
+        flash_error(request, ValidationError(_("Choose one of the listed pairs of unmatched people.")))
     return redirect("pairings:run", pk=program.pk, run_pk=run.pk)
 
 
@@ -173,15 +178,10 @@ def run_publish(request, pk, run_pk):
 @hr_admin_required
 def program_pairings(request, pk):
     program = program_get_for_hr(user=request.user, pk=pk)
-    free_qs = selectors.enrollments_with_places(program=program)
-    form = ManualPairForm(
-        request.POST or None,
-        mentors=free_qs.filter(role=Side.MENTOR),
-        mentees=free_qs.filter(role=Side.MENTEE),
-    )
+    form = ManualPairForm(request.POST or None, choices=selectors.manual_pair_choices(program=program))
     if request.method == "POST" and form.is_valid():
         try:
-            services.pairing_create_manual(program=program, actor=request.user, **form.cleaned_data)
+            services.pairing_create_manual(program=program, actor=request.user, **_chosen_pair(form, program))
         except ValidationError as error:
             form_errors(form, error)
         else:
