@@ -1,4 +1,4 @@
-"""HR on a phone (issue 13): at 390 px wide every HR page with a table fits the screen, its key column in
+"""Every role on a phone (issue 13): at 390 px wide every HR page with a table fits the screen, its key column in
 view (a table either stacks into cards, each cell labelled, or scrolls sideways in a region of its own),
 and axe finds no serious or critical violation there or at 1280 px. The visual bugs reported with the
 issue stay fixed: the matching page's "Preview the effect" button is readable, the swap drop-downs of a
@@ -11,15 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from axe_playwright_python.sync_playwright import Axe
+from django.db.models import Q
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from checkins.models import Concern
+from checkins.models import CheckIn, Concern, Meeting
 from pairings import services as pairing_services
+from pairings.models import Pairing
 from profiles import services as profile_services
 from profiles.models import Person, User
 from programs.demo import AUTUMN, PAST, SPRING, WINTER
-from programs.models import Program, Survey
-from tests.e2e.conftest import login
+from programs.models import Enrollment, Program, Survey
+from tests.e2e.conftest import login, logout
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -149,7 +152,58 @@ def _serious_violations(axe, page, where):
     ]
 
 
-def test_every_hr_page_fits_a_phone_and_stays_accessible(page, demo_company, celery_eager):
+def _participant_pages(email: str) -> list[str]:
+    """Every page a participant of the demo uses, with their own pairing, check-in and enrollment."""
+    person = Person.objects.get(email=email)
+    pairing = (
+        Pairing.objects.filter(
+            Q(mentor__person=person) | Q(mentee__person=person), status=Pairing.Status.ACTIVE
+        )
+        .order_by("pk")
+        .first()
+    )
+    checkin = CheckIn.objects.filter(pairing=pairing).order_by("-happened_on").first()
+    enrollment = Enrollment.objects.filter(person=person).order_by("pk").first()
+    paths = [
+        reverse("checkins:home"),
+        reverse("pairings:detail", args=[pairing.pk]),
+        reverse("checkins:journal", args=[pairing.pk]),
+        reverse("checkins:log", args=[pairing.pk]),
+        reverse("checkins:plan", args=[pairing.pk]),
+        reverse("checkins:checkin", args=[checkin.pk]),
+        reverse("checkins:reflection", args=[checkin.pk]),
+        reverse("checkins:goal_review", args=[pairing.pk]),
+        reverse("checkins:concern_new", args=[pairing.pk]),
+        reverse("pairings:goal_add", args=[pairing.pk]),
+        reverse("checkins:notifications"),
+        reverse("checkins:preferences"),
+        reverse("programs:open"),
+        reverse("programs:my_enrollment", args=[enrollment.pk]),
+        reverse("profiles:my_profile"),
+        reverse("profiles:account"),
+        reverse("pairings:requests"),
+    ]
+    meeting = Meeting.objects.filter(pairing=pairing, status=Meeting.Status.PLANNED).first()
+    if meeting:
+        paths.append(reverse("checkins:meeting_cancel", args=[meeting.pk]))
+    if pairing.mentee.person_id == person.pk:
+        paths.append(reverse("checkins:action_new", args=[pairing.pk]))
+    return paths
+
+
+def _check_widths(page, axe, where: str, check=None) -> list[str]:
+    """Fits a phone and a desktop, with no serious accessibility violation at either width."""
+    violations = []
+    for size, label in ((PHONE, "390 px"), (DESKTOP, "1280 px")):
+        page.set_viewport_size(size)
+        assert _overflow(page) <= 1, f"{where} is {_overflow(page)} px wider than {label}"
+        if check:
+            check(page)
+        violations += _serious_violations(axe, page, f"{where} at {label}")
+    return violations
+
+
+def test_every_page_of_every_role_fits_a_phone_and_stays_accessible(page, demo_company, celery_eager):
     hr_pages = _hr_pages()
     page.set_viewport_size(PHONE)
     login(page, "hr@example.com")
@@ -172,4 +226,20 @@ def test_every_hr_page_fits_a_phone_and_stays_accessible(page, demo_company, cel
         if hr_page.check:
             hr_page.check(page)
         violations += _serious_violations(axe, page, f"{hr_page.name} at 1280 px")
+
+    # The participants (a junior mentor and a senior mentee) and a leader, each on every page of theirs.
+    others = {
+        "mentor@example.com": _participant_pages("mentor@example.com"),
+        "mentee@example.com": _participant_pages("mentee@example.com"),
+        "leader@example.com": [reverse("dashboards:index")],
+    }
+    for email, paths in others.items():
+        logout(page)
+        page.set_viewport_size(DESKTOP)
+        login(page, email)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        for path in paths:
+            response = page.goto(path)
+            assert response.ok, f"{email} {path}: {response.status}"
+            violations += _check_widths(page, axe, f"{email} {path}")
     assert violations == [], "\n".join(violations)
