@@ -413,7 +413,7 @@ def _trends(data: Data, filters: Filters, starts: list[date]) -> list[Table]:
     ]
 
     def label(start: date) -> str:
-        text = date_format(start, "j M Y") if grain == Grain.WEEK else date_format(start, "M Y")
+        text = date_format(start, "SHORT_DATE_FORMAT") if grain == Grain.WEEK else date_format(start, "YEAR_MONTH_FORMAT")
         return _("%(period)s (so far)") % {"period": text} if start == starts[-1] else text
 
     meetings = series([_count(p["people_met"], p["checkins"]) for _s, p, _m, _e in points])
@@ -612,7 +612,7 @@ def _action_tables(program_ids: list[int] | None, filters: Filters, months: list
     theme_rows = [Row(theme or _("No theme given"), by_theme[theme]) for theme in themes]
     month_rows = [
         Row(
-            date_format(start, "M Y"),
+            date_format(start, "YEAR_MONTH_FORMAT"),
             [cell(Grain.MONTH, start, None, ""), cell(Grain.MONTH, start, None, Action.Effect.HELPED)],
         )
         for start in months
@@ -786,7 +786,7 @@ def _results(program_ids: list[int] | None, filters: Filters) -> Table:
                 'started (%(since)s), "still with the company" is an active directory entry today. The '
                 "comparison is weighted to the mentors' own mix of levels and departments."
             )
-            % {"since": date_format(since, "j M Y") if since else "—"}
+            % {"since": date_format(since, "SHORT_DATE_FORMAT") if since else "—"}
         ),
     )
 
