@@ -8,7 +8,7 @@ from common.once import FIELD, SavedOnce
 from pairings.models import Goal
 from profiles.models import MeetingFormat
 
-from .models import Action, Concern
+from .models import Action, Concern, Reflection
 
 RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
 
@@ -43,6 +43,27 @@ class ReflectionFields(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Only you see these. Not your partner, not HR."),
     )
+
+    def __init__(self, *args, ask_fit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ask_fit:
+            # After the pair's first check-in only (selectors.asks_fit).
+            self.fields["fit"] = forms.ChoiceField(
+                label=_("Is this pairing a good fit for you?"),
+                choices=Reflection.Fit.choices,
+                required=False,
+                widget=forms.RadioSelect,
+                help_text=_(
+                    "Only you see your answer. If you say no, HR sees that someone in this pair doubts the "
+                    "fit, not who or why, and can help, for example with a new partner."
+                ),
+            )
+
+    @property
+    def reflection_fields(self) -> list[str]:
+        return [
+            f for f in ("learned", "change_next_time", "rating", "fit", "private_notes") if f in self.fields
+        ]
 
 
 def add_goal_fields(form: forms.Form, goals: list[Goal]) -> list[tuple[Goal, str, str]]:
@@ -85,7 +106,7 @@ class CheckInForm(SavedOnce, ReflectionFields):
     field_order = ["happened_on", "duration_minutes", "meeting_format", "themes", "shared_notes"]
 
     def __init__(self, *args, pairing, goals, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, ask_fit=not pairing.checkins.exists(), **kwargs)
         self.fields["themes"].queryset = pairing.program.themes.all()
         self.fields["happened_on"].initial = timezone.localdate()
         self.fields["meeting_format"].initial = pairing.meeting_format
@@ -105,7 +126,7 @@ class CheckInForm(SavedOnce, ReflectionFields):
                 "themes",
                 "shared_notes",
             ),
-            Fieldset(_("Your side"), "learned", "change_next_time", "rating", "private_notes"),
+            Fieldset(_("Your side"), *self.reflection_fields),
             *(
                 [Fieldset(_("Goals"), *[f for _g, p, s in self.goal_rows for f in (p, s)])]
                 if self.goal_rows

@@ -117,6 +117,15 @@ class Reflection(models.Model):
         _("how it went (1-5), only you see it"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     private_notes = models.TextField(_("private notes (only you see them)"), blank=True, max_length=10000)
+
+    class Fit(models.TextChoices):
+        GOOD = "good", _("Yes, it fits")
+        UNSURE = "unsure", _("Not sure yet")
+        POOR = "poor", _("No, it does not fit")
+
+    # Asked after the pair's first check-in. The answer is the author's; HR learns only that someone in
+    # the pair answered "no" (pair health's "doubts the fit"), never who.
+    fit = models.CharField(_("is this pairing a good fit?"), max_length=10, choices=Fit.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

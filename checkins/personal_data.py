@@ -86,6 +86,7 @@ def _export_relationship(person: Person) -> list[dict]:
                     "learned": own.learned,
                     "change_next_time": own.change_next_time,
                     "rating": own.rating,
+                    "good_fit": own.get_fit_display() if own.fit else None,
                     "private_notes": own.private_notes,
                     "created_at": own.created_at,
                     "updated_at": own.updated_at,

@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -39,7 +40,7 @@ from pairings.selectors import conflict_count, live_pairings_of, not_yours, side
 from profiles.models import Person, User
 from programs.selectors import pending_enrollment_count
 
-from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting
+from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Reflection
 from .services import BEAT
 
 RECENT_CANCELLATION_DAYS = 60
@@ -255,6 +256,22 @@ def _count(model, *, extra: Q | None = None):
 LEAVER_Q = Q(mentor__person__is_active=False) | Q(mentee__person__is_active=False)
 
 
+def asks_fit(*, checkin: CheckIn) -> bool:
+    """Whether a reflection on this check-in asks "is this pairing a good fit?": on the pair's first."""
+    first = CheckIn.objects.filter(pairing_id=checkin.pairing_id).order_by("happened_on", "pk").first()
+    return first is not None and first.pk == checkin.pk
+
+
+def _doubting_fit() -> list[int]:
+    """Pairings where someone answered "no" to "is this pairing a good fit?"."""
+    return list(
+        Reflection.objects.filter(fit=Reflection.Fit.POOR)
+        .order_by()
+        .values_list("checkin__pairing_id", flat=True)
+        .distinct()
+    )
+
+
 def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
     today = timezone.localdate()
     recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
@@ -284,7 +301,15 @@ def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
         is_cancelling=among(cancelling),
         has_concern=among(with_concern),
         has_leaver=flag(LEAVER_Q),
-    ).annotate(risk=F("is_late") + F("is_falling") + F("is_cancelling") + F("has_concern") + F("has_leaver"))
+        doubts_fit=among(_doubting_fit()),
+    ).annotate(
+        risk=F("is_late")
+        + F("is_falling")
+        + F("is_cancelling")
+        + F("has_concern")
+        + F("has_leaver")
+        + F("doubts_fit")
+    )
 
 
 def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
@@ -295,7 +320,8 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     loads the rows of one page with what HR may see: dates, counts, statuses.
 
     At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
-    ratings), repeated cancellations (2 or more in 60 days), an open concern, or one of the pair has left.
+    ratings), repeated cancellations (2 or more in 60 days), an open concern, one of the pair has left,
+    or someone in the pair answered "no" to "is this pairing a good fit?" (never who).
     """
     if not user.is_hr_admin:
         raise PermissionDenied
@@ -325,6 +351,7 @@ class PairHealth:
     mentee_cancellations: int
     late_from: date | None
     has_leaver: bool
+    doubts_fit: bool
 
     @property
     def overdue_days(self) -> int:
@@ -353,6 +380,7 @@ class PairHealth:
 
 _PAIR_HEALTH_COLUMNS = {
     "has_leaver": ExpressionWrapper(LEAVER_Q, output_field=BooleanField()),
+    "doubts_fit": Exists(Reflection.objects.filter(checkin__pairing=OuterRef("pk"), fit=Reflection.Fit.POOR)),
     "mentor_name": F("mentor__person__full_name"),
     "mentee_name": F("mentee__person__full_name"),
     "program_name": F("program__name"),
@@ -429,6 +457,8 @@ def risk_reasons(pairing: PairHealth) -> list[str]:
         reasons.append(_("an open concern"))
     if pairing.has_leaver:
         reasons.append(_("one of the pair has left the directory: end the pairing or re-match"))
+    if pairing.doubts_fit:
+        reasons.append(_("someone in the pair said after the first check-in that it is not a good fit"))
     return reasons
 
 

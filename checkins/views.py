@@ -49,6 +49,7 @@ def _reflection(data) -> services.ReflectionInput:
         change_next_time=data.get("change_next_time", ""),
         rating=data["rating"],
         private_notes=data.get("private_notes", ""),
+        fit=data.get("fit", ""),
     )
 
 
@@ -164,9 +165,12 @@ def reflection_edit(request, pk):
             "change_next_time": mine.change_next_time,
             "rating": mine.rating,
             "private_notes": mine.private_notes,
+            "fit": mine.fit,
             "version": mine.updated_at,
         }
-    form = ReflectionForm(request.POST or None, initial=initial, goals=goals)
+    form = ReflectionForm(
+        request.POST or None, initial=initial, goals=goals, ask_fit=selectors.asks_fit(checkin=checkin)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             if mine:

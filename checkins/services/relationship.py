@@ -156,6 +156,7 @@ class ReflectionInput:
     change_next_time: str
     rating: int
     private_notes: str = ""
+    fit: str = ""  # Reflection.Fit, asked after the first check-in only
 
 
 def _reflect(checkin: CheckIn, side: str, person: Person, data: ReflectionInput) -> Reflection:
@@ -169,6 +170,7 @@ def _reflect(checkin: CheckIn, side: str, person: Person, data: ReflectionInput)
         change_next_time=data.change_next_time.strip(),
         rating=data.rating,
         private_notes=data.private_notes.strip(),
+        fit=data.fit,
     )
     reflection.full_clean(exclude=["checkin", "author"])
     try:
@@ -272,6 +274,7 @@ def reflection_update(
     check_version(reflection, version, what=_("reflection"))
     reflection.learned, reflection.change_next_time = data.learned.strip(), data.change_next_time.strip()
     reflection.rating, reflection.private_notes = data.rating, data.private_notes.strip()
+    reflection.fit = data.fit or reflection.fit
     reflection.full_clean()
     reflection.save()
     _refresh_rhythm(reflection.checkin.pairing)
