@@ -1,9 +1,10 @@
-"""The notification outbox: every email and in-app message is a row of profiles.Notification.
+"""The notification outbox: every email, in-app and chat message is a row of profiles.Notification.
 
 - planning.py: how any app plans a message inside the transaction of the event that causes it, and
   hands one that must go out at once to the sender when that transaction commits;
 - delivery.py: the sweep that sends due rows, each once, and what a failure means for a row;
-- preferences.py: what each person chooses to get by email, and the one-click unsubscribe;
+- preferences.py: what each person chooses to get by email and in Slack, and the one-click unsubscribe;
+- chat.py: the Slack and Microsoft Teams senders (a row's channel other than email);
 - selectors.py: the in-app list, the unread count, and HR's view of the outbox.
 
 It lives in profiles, under every other app, because every app writes to people; apps depend one way.
@@ -34,6 +35,8 @@ from .preferences import (
     notification_kinds_for,
     notification_mark_read,
     notification_preference_set,
+    slack_configured,
+    teams_configured,
     unsubscribe_token,
     unsubscribe_with_token,
 )
@@ -57,6 +60,8 @@ __all__ = [
     "next_send_time",
     "notify",
     "plan",
+    "slack_configured",
+    "teams_configured",
     "to_hr_admins",
     "unsubscribe_token",
     "unsubscribe_with_token",

@@ -4,14 +4,19 @@ A row is claimed just before its own send (one UPDATE ... FOR UPDATE SKIP LOCKED
 share the work without waiting on or repeating each other), then marked sent with a conditional update.
 What a failure means depends on where it happened:
 
-- the mail server can't be reached (the connection fails): the row goes back untouched and the sweep
-  pauses; an outage spends nobody's attempts, and the next sweep starts again;
+- the mail server can't be reached (the connection fails): the row goes back untouched and email
+  pauses for this sweep (Slack and Teams rows go on); an outage spends nobody's attempts, and the next
+  sweep starts again;
 - the server refused this message (a 4xx, or anything else about the row): one attempt is spent and it
   is retried after 5, 10, 20, 40 minutes, then marked failed for HR to look at; a 5xx refusal is failed
   at once (the server said it never will);
 - the server may have taken the message but its answer was lost (a timeout or a dropped connection in
   the middle of the send): the row is "may have been sent", never sent again on its own; HR looks and
   says whether it arrived. A worker killed mid-send leaves its row in "sending", which is the same.
+
+A Slack or Teams row (Notification.channel) is claimed and recorded the same way and sent by chat.py,
+whose failures mean the same four things; a channel in trouble pauses alone. HR's Teams channel hears
+once a day when a row failed or may have been sent.
 
 Every attempt carries the row's own Message-ID, so a mail system that got a message twice (HR resending
 one that had in fact arrived) can tell it is one message. One sweep runs at a time per worker (an
@@ -36,8 +41,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from ..models import Notification, NotificationPreference, Person, User
-from .planning import language_of
-from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, unsubscribe_token
+from .chat import ChatFailure, ChatSender, chat_skip_reason
+from .invitations import invitation_for
+from .planning import Message, language_of, plan
+from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, teams_configured, unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,7 @@ _CLAIMED_FIELDS = [
     "why",
     "attempts",
     "created_at",
+    "channel",
 ]
 _RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active", "user_id"]
 _LOGIN_FIELDS = ["id", "language"]
@@ -69,10 +77,10 @@ WITH claimed AS (
     WHERE id = (
         SELECT id FROM profiles_notification
         WHERE state = 'pending' AND due_at <= %s AND (next_attempt_at IS NULL OR next_attempt_at <= %s)
-        {only}
+        {only} {paused}
         ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, recipient_id, email, kind, subject, title, body, link, why, attempts, created_at
+    RETURNING id, recipient_id, email, kind, subject, title, body, link, why, attempts, created_at, channel
 )
 SELECT claimed.*, person.id, person.full_name, person.email, person.is_active, person.user_id,
     login.id, login.language
@@ -90,14 +98,21 @@ def _loaded(model, values: dict):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
-def _claim(now: datetime, only: list[int] | None) -> Notification | None:
-    """Move the next due row to "sending", stamped with the moment it was claimed, and return it.
+def _claim(
+    now: datetime, only: list[int] | None, paused: frozenset[str] = frozenset()
+) -> Notification | None:
+    """Move the next due row to "sending", stamped with the moment it was claimed, and return it. Rows
+    of a `paused` channel (its service unreachable or rate-limiting in this sweep) are left for later.
 
     On PostgreSQL one statement (one round trip, one commit) that also returns what its email needs.
     """
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        sql = _CLAIM_ONE_SQL.format(only="AND id = ANY(%s)" if only is not None else "")
+        sql = _CLAIM_ONE_SQL.format(
+            only="AND id = ANY(%s)" if only is not None else "",
+            paused="AND channel <> ALL(%s)" if paused else "",
+        )
         params = [timezone.now(), now, now] + ([list(only)] if only is not None else [])
+        params += [sorted(paused)] if paused else []
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
@@ -120,6 +135,8 @@ def _claim(now: datetime, only: list[int] | None) -> Notification | None:
         )
         if only is not None:
             rows = rows.filter(pk__in=only)
+        if paused:
+            rows = rows.exclude(channel__in=paused)
         notification = rows.select_related("recipient__user").order_by("due_at", "pk").first()
         if notification is not None:
             notification.login = (
@@ -144,6 +161,35 @@ def message_id(notification: Notification) -> str:
 
 def _absolute(link: str) -> str:
     return link if link.startswith(("http://", "https://")) else settings.SITE_URL + link
+
+
+class _Email(EmailMultiAlternatives):
+    """The outbox's email. When it carries a calendar invitation, its text/calendar alternative says the
+    iTIP method in its Content-Type ("text/calendar; method=REQUEST"): that is what makes Outlook and
+    Gmail show Accept and Decline."""
+
+    calendar_method = ""
+
+    def _add_bodies(self, msg):
+        msg = super()._add_bodies(msg)
+        for part in msg.walk():
+            if part.get_content_type() == "text/calendar":
+                part.set_param("method", self.calendar_method)
+        return msg
+
+
+def _with_invitation(message: _Email, subject: str) -> _Email:
+    """Add the calendar invitation of what the message is about, when there is one: as the calendar
+    alternative (the invitation) and as an invite.ics attachment (for mail programs that show only
+    attachments)."""
+    invitation = invitation_for(subject)
+    if invitation is None:
+        return message
+    ics, method = invitation
+    message.calendar_method = method
+    message.attach_alternative(ics.decode(), "text/calendar")
+    message.attach("invite.ics", ics, "application/ics")
+    return message
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:
@@ -177,14 +223,14 @@ def _email_in_language(notification: Notification) -> EmailMultiAlternatives:
             "List-Unsubscribe": f"<{context['unsubscribe']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
-    message = EmailMultiAlternatives(
+    message = _Email(
         subject=" ".join(render_to_string("emails/notification/subject.txt", context).split()),
         body=render_to_string("emails/notification/body.txt", context),
         to=[to],
         headers=headers,
     )
     message.attach_alternative(render_to_string("emails/notification/body.html", context), "text/html")
-    return message
+    return _with_invitation(message, notification.subject)
 
 
 # --- What a failure means ---------------------------------------------------------------------------------------
@@ -199,6 +245,8 @@ class Outcome(Enum):
 
 def classify(exc: BaseException) -> Outcome:
     """What a failure while sending one message means for its row."""
+    if isinstance(exc, ChatFailure):  # Slack or Teams: chat.py says which, in these terms
+        return Outcome(exc.outcome)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in exc.recipients.values()]
         return Outcome.REJECTED if codes and all(code >= 500 for code in codes) else Outcome.REFUSED
@@ -244,19 +292,52 @@ def _after_failure(notification: Notification, exc: BaseException, outcome: Outc
         # Not this row's fault: back to pending as it was, for the next sweep.
         _update(notification, state=State.PENDING, claimed_at=None, last_error=error)
     elif outcome == Outcome.UNCERTAIN:
-        _update(notification, state=State.UNCERTAIN, attempts=attempts, last_error=error)
+        if _update(notification, state=State.UNCERTAIN, attempts=attempts, last_error=error):
+            _tell_hr_channel(notification, now)
     elif outcome == Outcome.REJECTED or attempts >= MAX_ATTEMPTS:
-        _update(notification, state=State.FAILED, attempts=attempts, last_error=error)
+        if _update(notification, state=State.FAILED, attempts=attempts, last_error=error):
+            _tell_hr_channel(notification, now)
     else:
         retry = now + timedelta(minutes=5 * 2 ** (attempts - 1))
+        # A chat service that said how long to wait (Retry-After) is not asked again sooner.
+        retry = max(retry, now + timedelta(seconds=getattr(exc, "retry_after", None) or 0))
         _update(notification, state=State.PENDING, attempts=attempts, last_error=error, next_attempt_at=retry)
+
+
+def _tell_hr_channel(notification: Notification, now: datetime) -> None:
+    """HR's Teams channel hears, once a day at most, that a message failed or may have been sent: a row
+    of its own (Teams only; HR admins see the same on the outbox page)."""
+    if not teams_configured() or notification.kind == Notification.Kind.OUTBOX_FAILED:
+        return
+    with override(settings.LANGUAGE_CODE):
+        message = Message(
+            recipient=None,
+            kind=Notification.Kind.OUTBOX_FAILED,
+            subject="outbox",
+            period=now.date().isoformat(),
+            title=_("A message could not be sent"),
+            body=_(
+                "The outbox gave up on a message today, or lost the answer while sending it. Open the "
+                "outbox to see which, then send it again or mark it as arrived."
+            ),
+            link=reverse("checkins:operations"),
+            why=_("HR's channel hears once a day when a message needs someone to look at it."),
+            in_app=False,
+        )
+    plan([message], now=now)
 
 
 def _skip_reason(notification: Notification, email_off: set[tuple[int, str]]) -> str:
     recipient = notification.recipient
+    if notification.channel != Notification.Channel.EMAIL and (reason := chat_skip_reason(notification)):
+        return reason
     if recipient is None:
         return ""
-    if notification.kind not in ESSENTIAL and (recipient.pk, notification.kind) in email_off:
+    if (
+        notification.channel == Notification.Channel.EMAIL
+        and notification.kind not in ESSENTIAL
+        and (recipient.pk, notification.kind) in email_off
+    ):
         return _("email is off for this kind")
     if not recipient.is_active:
         return _("the person has left")
@@ -286,13 +367,27 @@ def _close(mailer) -> None:
 
 
 def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] | None) -> int:
-    """Claim, send and record due rows until none is left or the mail server can't be reached."""
+    """Claim, send and record due rows until none is left. A channel whose service can't be reached (or
+    is rate-limiting) pauses for the rest of this loop; the other channels go on."""
     sent = 0
     mailer = None
-    while (notification := _claim(now, only)) is not None:
+    chat = ChatSender()
+    paused: set[str] = set()
+    while (notification := _claim(now, only, frozenset(paused))) is not None:
         reason = _skip_reason(notification, email_off)
         if reason:
             _update(notification, state=State.SKIPPED, skip_reason=reason)
+            continue
+        if notification.channel != Notification.Channel.EMAIL:
+            try:
+                chat.send(notification)
+            except Exception as exc:  # noqa: BLE001 - recorded on the row, as classify() says
+                _after_failure(notification, exc, classify(exc), now)
+                if getattr(exc, "pause", False):
+                    log.warning("outbox: %s paused for this sweep (%s)", notification.channel, exc)
+                    paused.add(notification.channel)
+                continue
+            sent += _mark_sent(notification)
             continue
         try:
             email = _email(notification)
@@ -307,7 +402,9 @@ def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] |
                 log.warning("outbox paused: the mail server can't be reached (%s)", exc)
                 _after_failure(notification, exc, Outcome.UNREACHABLE, now)
                 _close(mailer)
-                return sent
+                mailer = None
+                paused.add(Notification.Channel.EMAIL)
+                continue
         try:
             mailer.send_messages([email])
         except Exception as exc:  # noqa: BLE001 - recorded on the row, as classify() says
@@ -317,6 +414,7 @@ def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] |
             continue
         sent += _mark_sent(notification)
     _close(mailer)
+    chat.close()
     return sent
 
 

@@ -1,5 +1,7 @@
-"""Planning messages: one row per message, unique on (recipient, kind, subject, period), written inside
-the transaction of the event that causes it, so a message exists exactly when its event happened.
+"""Planning messages: one row per message and channel, unique on (recipient, kind, subject, period,
+channel), written inside the transaction of the event that causes it, so a message exists exactly when its
+event happened. Planning decides every row (the email-and-in-app row, the person's Slack row, HR's Teams
+row); delivery only sends them.
 
 Delivery is humane: a reminder goes out at its program's send hour in the recipient's own time zone, on
 a working day, computed with zoneinfo so daylight-saving changes keep the local hour. A message about
@@ -17,7 +19,10 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import pgettext
 
-from ..models import Notification, Person, User
+from ..models import Notification, NotificationPreference, Person, User
+from .preferences import NOT_CHOSEN, TEAMS_KINDS, slack_configured, teams_configured
+
+Channel = Notification.Channel
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ _COLUMNS = (
     "link",
     "why",
     "in_app",
+    "channel",
     "state",
     "due_at",
     "attempts",
@@ -107,11 +113,14 @@ _COLUMNS = (
 )
 
 
-def _row(message: Message, now: datetime) -> tuple:
-    recipient = message.recipient
+def _row(message: Message, now: datetime, channel: str = Channel.EMAIL) -> tuple:
+    """The row of one channel of a message. The email row is also the in-app one; a Teams row goes to
+    HR's channel, so it has no recipient."""
+    recipient = message.recipient if channel != Channel.TEAMS else None
+    email = "" if channel == Channel.TEAMS else (message.email or (recipient.email if recipient else ""))
     return (
         recipient.pk if recipient else None,
-        (message.email or (recipient.email if recipient else "")).lower(),
+        email.lower(),
         message.kind,
         message.subject[:60],
         message.period[:40],
@@ -119,7 +128,8 @@ def _row(message: Message, now: datetime) -> tuple:
         message.body,
         message.link[:500],
         message.why[:300],
-        message.in_app,
+        message.in_app and channel == Channel.EMAIL,
+        channel,
         Notification.State.PENDING,
         message.due_at or now,
         0,
@@ -129,11 +139,58 @@ def _row(message: Message, now: datetime) -> tuple:
     )
 
 
+def _slack_rows(messages: list[Message], now: datetime) -> list[tuple]:
+    """A Slack row for each message whose person chose Slack for its kind (Slack set up): one query per
+    thousand messages, none without Slack."""
+    if not slack_configured():
+        return []
+    rows = []
+    candidates = [m for m in messages if m.recipient is not None and m.kind not in NOT_CHOSEN]
+    for start in range(0, len(candidates), 1000):
+        batch = candidates[start : start + 1000]
+        chosen = set(
+            NotificationPreference.objects.filter(
+                slack=True, person_id__in={m.recipient.pk for m in batch}, kind__in={m.kind for m in batch}
+            ).values_list("person_id", "kind")
+        )
+        rows += [_row(m, now, Channel.SLACK) for m in batch if (m.recipient.pk, m.kind) in chosen]
+    return rows
+
+
+def _teams_rows(messages: list[Message], now: datetime) -> list[tuple]:
+    """One Teams row per HR event (Teams set up): the same message goes to every HR admin, each in their
+    own language; the channel gets the one written in the site's language when there is one."""
+    if not teams_configured():
+        return []
+    site = settings.LANGUAGE_CODE
+    languages: dict[int, str] = {}  # a person's language, looked up once however many events name them
+
+    def in_site_language(message: Message) -> bool:
+        if message.recipient is None:
+            return False
+        if message.recipient.pk not in languages:
+            languages[message.recipient.pk] = language_of(message.recipient)
+        return languages[message.recipient.pk] == site
+
+    events: dict[tuple[str, str, str], Message] = {}
+    for m in messages:
+        if m.kind not in TEAMS_KINDS:
+            continue
+        key = (m.kind, m.subject[:60], m.period[:40])
+        if key not in events or (not in_site_language(events[key]) and in_site_language(m)):
+            events[key] = m
+    return [_row(m, now, Channel.TEAMS) for m in events.values()]
+
+
 def plan(messages: Iterable[Message], *, now: datetime | None = None) -> list[int]:
-    """Insert a row for each message; one already planned (the same recipient, kind, subject and period)
-    is left as it is. A fixed number of queries per thousand messages. Returns the new rows' ids."""
+    """Insert a row for each message, and one for each chat channel it goes to (the person's Slack, HR's
+    Teams channel); one already planned (the same recipient, kind, subject, period and channel) is left
+    as it is. A fixed number of queries per thousand messages. Returns the new rows' ids."""
     now = now or timezone.now()
-    rows = [_row(m, now) for m in messages]
+    messages = list(messages)
+    # A message with nobody to email (a notice for HR's channel alone) has only its chat rows.
+    rows = [_row(m, now) for m in messages if m.recipient is not None or m.email]
+    rows += _slack_rows(messages, now) + _teams_rows(messages, now)
     table = connection.ops.quote_name(Notification._meta.db_table)
     columns = ", ".join(_COLUMNS)
     placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"

@@ -1,5 +1,7 @@
-"""What each person gets by email: every kind unless they turn it off, except the essential ones."""
+"""What each person gets by email (every kind unless they turn it off, except the essential ones) and in
+Slack (the kinds they turn on, when Slack is set up); which kinds HR's Teams channel carries."""
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
@@ -27,13 +29,36 @@ NOT_CHOSEN = frozenset({Kind.INVITATION, Kind.ACCOUNT})
 # Their body carries a link that works like a password (a sign-up or a reset link): it is wiped from
 # the row once the email has gone (or has failed for good).
 SECRET = frozenset({Kind.INVITATION, Kind.ACCOUNT})
-HR_KINDS = frozenset({Kind.HR_DIGEST, Kind.HR_OVERDUE, Kind.CONFLICT_FLAGGED, Kind.CONCERN_RAISED})
+HR_KINDS = frozenset(
+    {
+        Kind.HR_DIGEST,
+        Kind.HR_OVERDUE,
+        Kind.CONFLICT_FLAGGED,
+        Kind.CONCERN_RAISED,
+        Kind.IMPORT_HELD,
+    }
+)
 LEADER_KINDS = frozenset({Kind.MONTHLY_REPORT})
+# What HR's Teams channel carries: every message to HR admins, once per event (not once per admin), and
+# the outbox's own notice that a message failed (to the channel alone). Their words are the email's, which
+# name no concern's, note's or reflection's text.
+TEAMS_KINDS = HR_KINDS | {Kind.OUTBOX_FAILED}
+# Kinds for HR's channel alone: nobody chooses them.
+CHANNEL_ONLY = frozenset({Kind.OUTBOX_FAILED})
+
+
+def slack_configured() -> bool:
+    """Slack is offered, and Slack rows planned, only with a bot token."""
+    return bool(settings.SLACK_BOT_TOKEN)
+
+
+def teams_configured() -> bool:
+    return bool(settings.TEAMS_HR_WEBHOOK_URL)
 
 
 def notification_kinds_for(*, user: User) -> set[str]:
     """The kinds a person can get, so the kinds they can choose: HR's and leaders' own only to them."""
-    kinds = set(Kind.values) - NOT_CHOSEN
+    kinds = set(Kind.values) - NOT_CHOSEN - CHANNEL_ONLY
     if not user.is_hr_admin:
         kinds -= HR_KINDS
     if not (user.is_hr_admin or user.is_leader):
@@ -42,12 +67,19 @@ def notification_kinds_for(*, user: User) -> set[str]:
 
 
 @transaction.atomic
-def notification_preference_set(*, person: Person, kind: str, email: bool) -> NotificationPreference:
-    """Turn email for a kind on or off. Essential kinds stay on: someone is waiting on them."""
+def notification_preference_set(
+    *, person: Person, kind: str, email: bool, slack: bool | None = None
+) -> NotificationPreference:
+    """Turn email (and, given, Slack) for a kind on or off. Essential kinds stay on by email: someone is
+    waiting on them. Slack is never on for a kind that is not chosen (a sign-up or reset link stays in
+    email). Slack left out (an unsubscribe link) keeps the person's Slack choice."""
     if kind in ESSENTIAL and not email:
         email = True
+    defaults = {"email": email}
+    if slack is not None:
+        defaults["slack"] = slack and kind not in NOT_CHOSEN
     preference, _created = NotificationPreference.objects.update_or_create(
-        person=person, kind=kind, defaults={"email": email}
+        person=person, kind=kind, defaults=defaults
     )
     return preference
 

@@ -28,6 +28,12 @@ def email_off_kinds(*, person: Person) -> set[str]:
     )
 
 
+def slack_on_kinds(*, person: Person) -> set[str]:
+    return set(
+        NotificationPreference.objects.filter(person=person, slack=True).values_list("kind", flat=True)
+    )
+
+
 def stale_claims() -> QuerySet[Notification]:
     """Rows a worker claimed more than 15 minutes ago and never finished: maybe sent, maybe not."""
     return Notification.objects.filter(state=State.SENDING, claimed_at__lt=timezone.now() - STALE_CLAIM)
