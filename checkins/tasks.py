@@ -10,6 +10,7 @@ from pairings.services import (
     pairings_complete_closed_programs,
 )
 from profiles.outbox import notifications_send_due
+from profiles.tasks import scan_directory_drop
 
 from .services import heartbeat_record, notifications_plan
 
@@ -30,6 +31,10 @@ def tick(self) -> None:
     # The dashboards' figures, when the last build is older than DASHBOARD_REFRESH_MINUTES.
     if dashboard_due():
         rebuild_dashboard.delay()
+    # The HR system's file drop, when DIRECTORY_DROP_DIR is set: new files become directory imports
+    # (in a task of its own: reading a large file must not hold up the reminders).
+    if settings.DIRECTORY_DROP_DIR:
+        scan_directory_drop.delay()
     # Once a day: notes of programs closed longer than NOTES_RETENTION_MONTHS are purged.
     if retention_due():
         notes_retention_purge.delay()

@@ -20,3 +20,12 @@ def import_directory(job_id: int) -> str:
 
     job = directory_import_job_run(job_id=job_id)
     return job.state if job else "not queued"
+
+
+@shared_task(name="profiles.tasks.scan_directory_drop")
+def scan_directory_drop() -> int:
+    """Import the new files of the HR system's drop folder (profiles.directory_drop), from the tick.
+    Safe to run twice, at once too: a file already seen (name and SHA-256) creates nothing."""
+    from .directory_drop import directory_drop_scan
+
+    return len(directory_drop_scan())
