@@ -10,6 +10,7 @@ active HR admin stops working too (a leaver's keys leave with them). Both the RE
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -88,7 +89,7 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         .filter(key_hash=_hash(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or (token.expires_at is not None and token.expires_at <= now):
+    if token is None or token_state(token, now=now) != TokenState.WORKS:
         return None
     maker = token.created_by
     if maker is None or not (maker.is_active and maker.is_hr_admin):
@@ -97,6 +98,21 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+class TokenState(StrEnum):
+    WORKS = "works"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def token_state(token: ApiToken, *, now: datetime | None = None) -> TokenState:
+    """Whether the token itself still works (its maker's role is asked separately, at each call)."""
+    if token.revoked_at is not None:
+        return TokenState.REVOKED
+    if token.expires_at is not None and token.expires_at <= (now or timezone.now()):
+        return TokenState.EXPIRED
+    return TokenState.WORKS
 
 
 def token_has_scope(token: ApiToken, scope: str) -> bool:

@@ -7,4 +7,18 @@ document.addEventListener("DOMContentLoaded", () => {
       event.preventDefault();
     }
   });
+  // Copy a field's value (an API token's secret) with a button naming it in data-copy-target.
+  document.body.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-copy-target]");
+    const field = button && document.getElementById(button.dataset.copyTarget);
+    if (!field) {
+      return;
+    }
+    field.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(field.value).then(() => {
+        button.textContent = button.dataset.copiedText || button.textContent;
+      });
+    }
+  });
 });
