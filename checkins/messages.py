@@ -46,7 +46,8 @@ def meeting_changed(
         if kind == Kind.MEETING_PLANNED:
             title = _("%(name)s planned your next check-in") % values
             body = (
-                _("%(when)s. Accept the calendar invitation that comes by email, or download it in Twoway.") % values
+                _("%(when)s. Accept the calendar invitation that comes by email, or download it in Twoway.")
+                % values
             )
         elif kind == Kind.MEETING_MOVED:
             title = _("%(name)s moved your check-in") % values

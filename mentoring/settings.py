@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    # The REST API (mentoring/api.py); listed so its docs page serves Swagger UI from its own static files.
+    "ninja",
     "common",
     "profiles",
     "programs",
@@ -102,6 +104,8 @@ MIDDLEWARE = [
     # After authentication: a signed-in user's own language (User.language) over the browser's.
     "profiles.middleware.UserLanguageMiddleware",
     "profiles.audit.AuditContextMiddleware",
+    # Under /api/: problem details for every error, an audit row for every call with a token.
+    "mentoring.api.ApiMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -289,6 +293,11 @@ INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
 # Directory files with more rows than this are written by a Celery job with a progress bar (a web request
 # has 30 seconds under gunicorn; 10,000 rows take about 2.5 s, 195,000 about a minute).
 IMPORT_INLINE_ROWS = env_int("IMPORT_INLINE_ROWS", 2000)
+# The HR system's file drop (profiles.directory_drop): a folder the tick reads employee CSV files from
+# (mounted from the HR system's SFTP export); empty: off. A file that would mark more than this share
+# of the active directory inactive, or any HR admin, is held for HR to confirm.
+DIRECTORY_DROP_DIR = env_str("DIRECTORY_DROP_DIR", "")
+DIRECTORY_DROP_MAX_LEAVERS_SHARE = float(env_str("DIRECTORY_DROP_MAX_LEAVERS_SHARE", "0.05"))
 ALLOWED_SIGNUP_DOMAINS = [d.lower().lstrip("@") for d in env_list("ALLOWED_SIGNUP_DOMAINS")]
 
 # --- Email ----------------------------------------------------------------------------------------------
@@ -320,9 +329,21 @@ else:
 # many rows, all surfaced. PostgreSQL only; elsewhere one sender.
 OUTBOX_SENDERS = max(1, env_int("OUTBOX_SENDERS", 3))
 
+# Chat channels of the outbox (README, "Slack and Microsoft Teams"). Empty: that channel is off.
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN", "")
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api").rstrip("/")
+TEAMS_HR_WEBHOOK_URL = env_str("TEAMS_HR_WEBHOOK_URL", "")
+# Seconds to wait for Slack or Teams to answer; a send cut off by it "may have been sent".
+CHAT_TIMEOUT = max(1, env_int("CHAT_TIMEOUT", 10))
+
 # How old the dashboards' figures may get before a tick rebuilds them (a Celery job; leaders and HR can
 # also ask for a rebuild from the page).
 DASHBOARD_REFRESH_MINUTES = max(1, env_int("DASHBOARD_REFRESH_MINUTES", 15))
+
+# --- REST API ---------------------------------------------------------------------------------------------
+# Calls each API token may make per minute (a fixed window in the cache, so shared by every process);
+# 0 turns the limit off. Listing 10,000 people takes 10 calls of 1,000.
+API_RATE_LIMIT_PER_MINUTE = max(0, env_int("API_RATE_LIMIT_PER_MINUTE", 600))
 
 # Months a closed program's check-in notes, reflections' words and concerns' text are kept (then purged).
 NOTES_RETENTION_MONTHS = max(1, env_int("NOTES_RETENTION_MONTHS", 12))
@@ -331,6 +352,8 @@ NOTES_RETENTION_MONTHS = max(1, env_int("NOTES_RETENTION_MONTHS", 12))
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("Deutsch"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates by name in each locale (mentoring/formats/<lang>/formats.py, else Django's own).
+FORMAT_MODULE_PATH = ["mentoring.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -4,6 +4,7 @@ from django.urls import include, path
 from profiles import views as profile_views
 
 from . import views
+from .api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +21,10 @@ urlpatterns = [
     path("mentoring/", include("checkins.urls")),
     path("people/", include("profiles.urls")),
     path("dashboards/", include("checkins.dashboard.urls")),
+    # The REST API, its OpenAPI description (openapi.json) and docs (docs): mentoring/api.py.
+    path("api/v1/", api.urls),
+    # SCIM 2.0 provisioning for identity providers (Okta, Entra ID): profiles/scim.py.
+    path("scim/v2/", include("profiles.scim_urls")),
     path("support/", admin.site.urls),
 ]
 

@@ -65,7 +65,16 @@ class MfaRequiredMiddleware:
     until they have one, every page but the set-up pages (and signing out) sends them to set it up.
     """
 
-    OPEN_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/", "/i18n/")
+    # /api/: the REST API never reads the session (it takes a token), so a session's missing factor is moot.
+    OPEN_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/reauthenticate/",
+        "/static/",
+        "/i18n/",
+        "/api/",
+        "/scim/",  # token-authenticated (profiles.scim), never by a session
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -158,6 +158,7 @@ class PersonHistory(models.Model):
         START = "start", _("Start of the directory history")
         IMPORT = "import", _("Directory import")
         SUPPORT = "support", _("Support admin")
+        PROVISIONING = "scim", _("Identity provider (SCIM)")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="history")
     valid_from = models.DateField(_("from"))
@@ -297,9 +298,10 @@ class Profile(models.Model):
 
 
 class Notification(models.Model):
-    """One message: shown in the app and, unless skipped, emailed, once.
+    """One message on one channel: shown in the app and, unless skipped, emailed, once; or sent once to
+    the person in Slack, or to HR's Teams channel (`channel`).
 
-    Unique on (recipient, kind, subject, period), so planning the same thing twice creates nothing.
+    Unique on (recipient, kind, subject, period, channel), so planning the same thing twice creates nothing.
     Email delivery moves pending -> sending -> sent, or failed after retries, or skipped. A row is only
     ever claimed from pending; one whose send was cut off (a worker killed, the server's answer lost) is
     "may have been sent" until a person looks: it is never sent again on its own.
@@ -333,6 +335,13 @@ class Notification(models.Model):
         PAIRING_ENDED = "pairing_ended", _("Your pairing ended")
         CONFLICT_FLAGGED = "conflict_flagged", _("A pair now shares a reporting line (to HR)")
         CONCERN_RAISED = "concern_raised", _("A new concern (to HR)")
+        OUTBOX_FAILED = "outbox_failed", _("Messages that could not be sent (to HR)")
+        IMPORT_HELD = "import_held", _("A directory file held for you to confirm (to HR)")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SLACK = "slack", _("Slack")
+        TEAMS = "teams", _("Microsoft Teams (HR channel)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -357,6 +366,9 @@ class Notification(models.Model):
     link = models.CharField(max_length=500)
     why = models.CharField(max_length=300, help_text="Why the app sent it, in plain words")
     in_app = models.BooleanField(default=True, help_text="Shown in the person's notifications too")
+    # Each channel of a message is its own row, sent and retried on its own: the email row is also the
+    # in-app one; a Slack row goes to the same person, a Teams row (no recipient) to HR's channel.
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     due_at = models.DateTimeField(db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -372,7 +384,13 @@ class Notification(models.Model):
         ordering = ["-due_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "kind", "subject", "period"], name="notification_once"
+                fields=["recipient", "kind", "subject", "period", "channel"], name="notification_once"
+            ),
+            # HR's Teams channel gets one card per event, however many HR admins hear of it.
+            models.UniqueConstraint(
+                fields=["kind", "subject", "period"],
+                condition=models.Q(channel="teams"),
+                name="notification_teams_once",
             ),
         ]
         indexes = [
@@ -386,11 +404,12 @@ class Notification(models.Model):
 
 
 class NotificationPreference(models.Model):
-    """A person's choice to receive a kind by email (in the app it always shows)."""
+    """A person's choice to receive a kind by email and/or in Slack (in the app it always shows)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notification_preferences")
     kind = models.CharField(max_length=30, choices=Notification.Kind.choices)
     email = models.BooleanField(default=True)
+    slack = models.BooleanField(default=False)  # a direct message from Twoway's Slack app too
 
     class Meta:
         constraints = [

@@ -286,6 +286,7 @@ def _export_notifications(person: Person) -> dict:
         "messages": [
             {
                 "kind": n.get_kind_display(),
+                "channel": n.get_channel_display(),
                 "title": n.title,
                 # An invitation's or a password reset's link is a key: it is not written into a file.
                 "body": "" if n.kind in SECRET else n.body,
@@ -301,7 +302,7 @@ def _export_notifications(person: Person) -> dict:
             for n in rows
         ],
         "email_choices": [
-            {"kind": p.get_kind_display(), "email": p.email}
+            {"kind": p.get_kind_display(), "email": p.email, "slack": p.slack}
             for p in NotificationPreference.objects.filter(person=person).order_by("kind")
         ],
     }

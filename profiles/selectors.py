@@ -26,6 +26,11 @@ REPORTING_LINE_MAX_DEPTH = 50
 INVITATION_SESSION_KEY = "twoway_invitation_id"
 
 
+def signup_open() -> bool:
+    """Whether anyone may sign up without an invitation: only when company domains are set."""
+    return bool(settings.ALLOWED_SIGNUP_DOMAINS)
+
+
 def signup_allowed_for(*, email: str) -> bool:
     """Sign-up is open to addresses of the company's own domains (ALLOWED_SIGNUP_DOMAINS)."""
     domain = email.rsplit("@", 1)[-1].lower()

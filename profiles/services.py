@@ -219,10 +219,7 @@ def _directory_apply(
     ]
     Person.objects.bulk_update(changed_managers, ["manager", "updated_at"], batch_size=IMPORT_BATCH_SIZE)
 
-    for pks in batched((person.pk for person in plan.to_deactivate), IMPORT_BATCH_SIZE, strict=False):
-        Person.objects.filter(pk__in=pks).update(is_active=False, updated_at=now)
-        # A leaver keeps no role: coming back later does not bring HR or leader powers back with it.
-        User.objects.filter(person__pk__in=pks).update(is_hr_admin=False, is_leader=False)
+    people_leave(person_ids=[person.pk for person in plan.to_deactivate], now=now)
 
     progress(85)
     directory_history_record(
@@ -231,6 +228,21 @@ def _directory_apply(
         + [person.pk for person in plan.to_deactivate],
         source=PersonHistory.Source.IMPORT,
     )
+
+
+def people_leave(*, person_ids: list[int], now=None) -> None:
+    """Make these people leavers: what the import, SCIM and the HR system's file drop all mean by it.
+
+    Guarantees: their directory entries become inactive (nobody is deleted) and their logins lose every
+    role at once, so profiles.backends refuses each of their sessions from its next request on and they
+    cannot sign in again; pair health flags any pair one of them is in. A fixed number of queries per
+    thousand people. The caller records the directory history (directory_history_record).
+    """
+    now = now or timezone.now()
+    for pks in batched(person_ids, IMPORT_BATCH_SIZE, strict=False):
+        Person.objects.filter(pk__in=pks).update(is_active=False, updated_at=now)
+        # A leaver keeps no role: coming back later does not bring HR or leader powers back with it.
+        User.objects.filter(person__pk__in=pks).update(is_hr_admin=False, is_leader=False)
 
 
 @transaction.atomic
@@ -425,6 +437,8 @@ def directory_import_job_run(*, job_id: int) -> DirectoryImport | None:
             "message": _("The file has errors, so nothing was imported."),
             "errors": [str(error) for error in result.errors[:100]],
         }
+    if "sha256" in job.result:  # a dropped file's fingerprint, which keeps it from being imported twice
+        outcome["sha256"] = job.result["sha256"]
     state = DirectoryImport.State.DONE if "created" in outcome else DirectoryImport.State.FAILED
     DirectoryImport.objects.filter(pk=job_id).update(
         state=state, finished_at=timezone.now(), result=outcome, text=""

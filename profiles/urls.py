@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_audit, views_privacy
+from . import views, views_api_tokens, views_audit, views_privacy
 
 app_name = "profiles"
 
@@ -14,10 +14,24 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/<str:token>/", views.import_preview, name="import_preview"),
     path("import/job/<int:pk>/", views.import_job, name="import_job"),
+    path(
+        "import/job/<int:pk>/confirm/",
+        views.import_job_decide,
+        {"decision": "confirm"},
+        name="import_job_confirm",
+    ),
+    path(
+        "import/job/<int:pk>/discard/",
+        views.import_job_decide,
+        {"decision": "discard"},
+        name="import_job_discard",
+    ),
     path("import/<str:token>/confirm/", views.import_confirm, name="import_confirm"),
     path("roles/", views.roles, name="roles"),
     path("roles/<int:user_pk>/", views.roles_set, name="roles_set"),
     path("audit/", views_audit.audit_log, name="audit"),
+    path("api-tokens/", views_api_tokens.api_token_list, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke/", views_api_tokens.api_token_revoke, name="api_token_revoke"),
     path("invitations/", views.invitation_list, name="invitations"),
     path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation_resend"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),

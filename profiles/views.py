@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -17,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from common.text import in_sentence
 from common.views import flash_error, redirect_back
 
-from . import selectors, services
+from . import directory_drop, selectors, services
 from .forms import (
     DirectoryFilterForm,
     ImportUploadForm,
@@ -102,7 +104,11 @@ def person_invite(request, pk):
         messages.success(
             request,
             _("Invitation sent to %(email)s. The link works until %(date)s.")
-            % {"email": invitation.email, "date": invitation.expires_at.strftime("%d %b %Y")},
+            % {
+                "email": invitation.email,
+                # The moment as the invitation email says it, with its zone, so the two never differ by a day.
+                "date": date_format(timezone.localtime(invitation.expires_at), _("j F Y, H:i T")),
+            },
         )
     return redirect_back(request, reverse("profiles:person", args=[person.pk]))
 
@@ -247,7 +253,11 @@ def import_upload(request):
             "deactivate_missing": form.cleaned_data["deactivate_missing"],
         }
         return redirect("profiles:import_preview", token=token)
-    return render(request, "profiles/import_upload.html", {"form": form})
+    # The HR system's file drop (profiles.directory_drop): its latest files, held ones first.
+    dropped = DirectoryImport.objects.filter(source=DirectoryImport.Source.FOLDER).order_by(
+        Case(When(state=DirectoryImport.State.HELD, then=0), default=1), "-created_at", "-pk"
+    )[:DROPPED_FILES_SHOWN]
+    return render(request, "profiles/import_upload.html", {"form": form, "dropped": dropped})
 
 
 @hr_admin_required
@@ -335,6 +345,31 @@ def import_confirm(request, token):
         },
     )
     return redirect("profiles:directory")
+
+
+DROPPED_FILES_SHOWN = 10
+
+
+@hr_admin_required
+@require_POST
+def import_job_decide(request, pk, decision):
+    """An HR admin confirms (applies) or discards a dropped file that was held for them."""
+    job = get_object_or_404(DirectoryImport, pk=pk)
+    decide = (
+        directory_drop.directory_drop_confirm
+        if decision == "confirm"
+        else directory_drop.directory_drop_discard
+    )
+    try:
+        job = decide(job=job, actor=request.user)
+    except ValidationError as error:
+        flash_error(request, error)
+    else:
+        if decision == "confirm":
+            messages.success(request, _("The file is being imported."))
+        else:
+            messages.info(request, _("The file was discarded: nothing of it was imported."))
+    return redirect("profiles:import_job", pk=job.pk)
 
 
 @hr_admin_required

@@ -27,6 +27,7 @@ from checkins import services as checkin_services
 from pairings import services as pairing_services
 from pairings.models import MatchRun
 from profiles import services as profile_services
+from profiles.api_tokens import api_token_create
 from profiles.models import Invitation, Person
 from profiles.outbox.preferences import unsubscribe_token
 from profiles.selectors import invitation_token_hash
@@ -136,6 +137,7 @@ class World:
     invitation_token: str
     unsubscribe_token: str
     import_job: object
+    api_token: object = None  # an HR admin's API token, for the revoke page
 
 
 INVITATION_TOKEN = "matrix-invitation-token"
@@ -272,6 +274,7 @@ def world(hr_admin, leader, mentor, mentee, other_participant, outsider) -> Worl
             expected_counts="0,0,0,0",
             actor=hr_admin,
         ),
+        api_token=api_token_create(created_by=hr_admin, name="matrix", scopes=["directory:read"])[0],
     )
 
 
@@ -340,6 +343,13 @@ MENTOR_AND_HR = expect(NOT_FOUND, mentor=OK, hr_admin=OK)
 # A survey: the program's approved participants answer it (both pairs); HR and leaders read results.
 RESPONDENTS = expect(OK, hr_admin=NOT_FOUND, leader=NOT_FOUND, nobody=FORBIDDEN)
 
+# The REST API (/api/v1/) takes an API token, never a session: every persona, HR admin included, is
+# "401 Unauthorized" without one, and a POST is "405" (the API only reads). What each token and scope
+# may read, and that a refused call changes nothing, is tested by token in tests/api/test_auth.py
+# (API_BY_TOKEN there lists these same URL names).
+TOKEN_ONLY = expect(401, anonymous=401, leaver=401)
+EVERYONE_NOT_ALLOWED = expect(NOT_ALLOWED, anonymous=NOT_ALLOWED, leaver=NOT_ALLOWED)
+
 pk_pairing = lambda w: {"pk": w.pairing.pk}  # noqa: E731
 pk_program = lambda w: {"pk": w.program.pk}  # noqa: E731
 pk_run = lambda w: {"pk": w.program.pk, "run_pk": w.run.pk}  # noqa: E731
@@ -383,6 +393,7 @@ EXPECTED = {
         kwargs=lambda w: {"pk": w.program.pk, "enrollment_pk": w.mentor_enrollment.pk},
         post_only=True,
     ),
+    "programs:approve_waiting": row(None, HR, kwargs=pk_program, post_only=True),
     "programs:open": row(PEOPLE, PEOPLE),
     "programs:enroll": row(PEOPLE, PEOPLE, kwargs=lambda w: {"pk": w.open_program.pk}),
     "programs:my_enrollment": row(
@@ -442,7 +453,7 @@ EXPECTED = {
     "checkins:log": row(PAIR, PAIR, kwargs=pk_pairing),
     "checkins:plan": row(PAIR, PAIR, kwargs=pk_pairing),
     "checkins:meeting_ics": row(PAIR, PAIR, kwargs=pk_meeting),
-    "checkins:meeting_cancel": row(POST_ONLY_PEOPLE, PAIR, kwargs=pk_meeting),
+    "checkins:meeting_cancel": row(PAIR, PAIR, kwargs=pk_meeting),
     "checkins:checkin": row(PAIR, PAIR, kwargs=pk_checkin),
     "checkins:reflection": row(PAIR, PAIR, kwargs=pk_checkin),
     "checkins:shared_notes": row(PAIR, PAIR, kwargs=pk_checkin),
@@ -479,6 +490,9 @@ EXPECTED = {
         EVERYONE, kwargs=lambda w: {"token": w.invitation_token}, get_only=True
     ),
     "profiles:import_job": row(HR, HR, kwargs=lambda w: {"pk": w.import_job.pk}),
+    # Deciding on a held file from the HR system's drop (the world's job is not held: HR is told so).
+    "profiles:import_job_confirm": row(None, HR, kwargs=lambda w: {"pk": w.import_job.pk}, post_only=True),
+    "profiles:import_job_discard": row(None, HR, kwargs=lambda w: {"pk": w.import_job.pk}, post_only=True),
     "profiles:audit": row(HR, HR),
     "profiles:erase": row(HR, HR, kwargs=lambda w: {"pk": w.users["mentor"].person.pk}),
     "profiles:my_data": row(PEOPLE, get_only=True),
@@ -492,6 +506,37 @@ EXPECTED = {
     "dashboards:index": row(LEADERS, LEADERS),
     "dashboards:export": row(LEADERS, LEADERS, kwargs=lambda w: {"slug": "funnel"}),
     "dashboards:refresh": row(None, LEADERS, post_only=True),
+    # --- the REST API (api/v1/): a token, never a session (see TOKEN_ONLY) ---
+    "api:people": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    "api:person": row(
+        TOKEN_ONLY, EVERYONE_NOT_ALLOWED, kwargs=lambda w: {"person_id": w.users["mentor"].person.pk}
+    ),
+    "api:programs": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    "api:enrollments": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    "api:pairings": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    "api:dashboard": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    "api:audit_events": row(TOKEN_ONLY, EVERYONE_NOT_ALLOWED),
+    # The OpenAPI description and its docs are public (they hold no data); ninja's root is no page.
+    "api:openapi-json": row(EVERYONE, get_only=True),
+    "api:openapi-view": row(EVERYONE, get_only=True),
+    "api:api-root": row(expect(NOT_FOUND, anonymous=NOT_FOUND, leaver=NOT_FOUND), get_only=True),
+    # --- SCIM provisioning (scim/v2/): a directory:write token, never a session, for every method; each
+    # token, scope and refused write (changing nothing) is tested by token in tests/profiles/test_scim.py ---
+    "scim:service_provider_config": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:resource_types": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:resource_type": row(TOKEN_ONLY, TOKEN_ONLY, kwargs=lambda w: {"pk": "User"}),
+    "scim:schemas": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:schema": row(
+        TOKEN_ONLY, TOKEN_ONLY, kwargs=lambda w: {"pk": "urn:ietf:params:scim:schemas:core:2.0:User"}
+    ),
+    "scim:users": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:users_search": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:search": row(TOKEN_ONLY, TOKEN_ONLY),
+    "scim:user": row(TOKEN_ONLY, TOKEN_ONLY, kwargs=lambda w: {"pk": w.users["mentor"].person.pk}),
+    "scim:not_found": row(TOKEN_ONLY, TOKEN_ONLY, kwargs=lambda w: {"rest": "Groups"}),
+    # --- profiles/ API tokens (HR) ---
+    "profiles:api_tokens": row(HR, HR),
+    "profiles:api_token_revoke": row(None, HR, kwargs=lambda w: {"pk": w.api_token.pk}, post_only=True),
 }
 
 # Allowed POSTs that must still change nothing (the page says so).
@@ -586,7 +631,7 @@ def _try_all(client, world, persona) -> tuple[list[str], int]:
                     else:
                         response = client.post(path)
                     got = _classify(response)
-                    must_not_write = got in (LOGIN, FORBIDDEN, NOT_FOUND, NOT_ALLOWED) or (
+                    must_not_write = got in (LOGIN, 401, FORBIDDEN, NOT_FOUND, NOT_ALLOWED) or (
                         route.key in CHANGES_NOTHING and method == "POST"
                     )
                     if must_not_write:

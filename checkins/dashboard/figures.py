@@ -413,7 +413,11 @@ def _trends(data: Data, filters: Filters, starts: list[date]) -> list[Table]:
     ]
 
     def label(start: date) -> str:
-        text = date_format(start, "SHORT_DATE_FORMAT") if grain == Grain.WEEK else date_format(start, "YEAR_MONTH_FORMAT")
+        text = (
+            date_format(start, "SHORT_DATE_FORMAT")
+            if grain == Grain.WEEK
+            else date_format(start, "YEAR_MONTH_FORMAT")
+        )
         return _("%(period)s (so far)") % {"period": text} if start == starts[-1] else text
 
     meetings = series([_count(p["people_met"], p["checkins"]) for _s, p, _m, _e in points])
