@@ -33,9 +33,15 @@ def choice(values: Iterable[str]) -> Any:
 
 def _iso_datetime(value):
     # pydantic would also read a bare number as a Unix time ("0.5"): the API takes ISO 8601 only.
+    # Stated as UTC: PostgreSQL refuses an offset beyond ±15:59, which ISO 8601 (and Python) allow.
     if isinstance(value, str):
         parsed = datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if not parsed.tzinfo:
+            return parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the time is outside the years 1 to 9999 once converted to UTC") from None
     return value
 
 

@@ -52,6 +52,7 @@ def test_hr_creates_a_program_an_employee_enrolls_and_hr_approves(page, demo_com
     expect(page.get_by_label("Other topics")).to_have_value("AI tools, short video")
     for checkbox in page.get_by_role("group", name="Before you join").get_by_role("checkbox").all():
         checkbox.check()
+    page.get_by_label("I take part by my own choice.").check()
     page.get_by_role("button", name="Send my enrollment").click()
     expect(page.get_by_text("Waiting for approval").first).to_be_visible()
     logout(page)
