@@ -157,10 +157,10 @@ def keyset_page(
     descending: bool = False,
     key_fields: tuple[str, ...] = ("pk",),
     parse: Sequence[Callable[[str], Any]] = (int,),
-) -> tuple[list, str | None]:
-    """One page of `rows`, ordered by `key_fields` (unique together), after the cursor's key.
-
-    Returns the rows and the next page's cursor (None on the last page). One query."""
+) -> dict:
+    """One page of `rows`, ordered by `key_fields` (unique together), after the cursor's key: the
+    response of a list endpoint (its items, the next page's cursor or None on the last, the limit). One
+    query."""
     if cursor:
         raw = decode_cursor(endpoint, cursor, len(key_fields))
         try:
@@ -170,11 +170,16 @@ def keyset_page(
         rows = rows.filter(_after(key_fields, key, descending=descending))
     order = [f"-{f}" if descending else f for f in key_fields]
     page = list(rows.order_by(*order)[: limit + 1])
-    if len(page) <= limit:
-        return page, None
-    page = page[:limit]
-    last = page[-1]
-    return page, encode_cursor(endpoint, [getattr(last, f) for f in key_fields])
+    next_cursor = None
+    if len(page) > limit:
+        page = page[:limit]
+        next_cursor = encode_cursor(endpoint, [getattr(page[-1], f) for f in key_fields])
+    return {"items": page, "next_cursor": next_cursor, "limit": limit}
+
+
+def where_given(rows: QuerySet, **lookups) -> QuerySet:
+    """`rows` narrowed by each lookup whose value the request gave (not None): a list's optional filters."""
+    return rows.filter(**{lookup: value for lookup, value in lookups.items() if value is not None})
 
 
 def _after(fields: tuple[str, ...], key: list, *, descending: bool) -> Q:

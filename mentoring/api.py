@@ -11,6 +11,8 @@ only puts them together (README, "API"). Around every request under /api/:
 """
 
 import logging
+import re
+from functools import cached_property
 from http import HTTPStatus
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -50,7 +52,41 @@ def problem_response(status: int, code: str, detail: str, *, errors=None, header
     return response
 
 
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
 class TwowayApi(NinjaAPI):
+    @cached_property
+    def _query_parameters(self) -> dict[tuple[str, str], frozenset[str]]:
+        """(path as described, method) -> the query parameters its description names."""
+        named = {}
+        for path, operations in self.get_openapi_schema()["paths"].items():
+            for method, operation in operations.items():
+                names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+                named[path, method.upper()] = frozenset(names)
+        return named
+
+    def create_temporal_response(self, request: HttpRequest) -> HttpResponse:
+        """Called by ninja for every request it answers, before the parameters are read: a query
+        parameter the description does not name is refused (a misspelt filter would otherwise be ignored
+        silently and the script would read every row as if filtered)."""
+        route = "/" + _CONVERTER.sub(r"{\1}", request.resolver_match.route)
+        method = "GET" if request.method == "HEAD" else request.method
+        known = self._query_parameters.get((route, method))
+        if known is not None:
+            unknown = sorted(set(request.GET) - known)
+            if unknown:
+                raise ApiProblem(
+                    400,
+                    "invalid-parameter",
+                    "Unknown query parameter: " + ", ".join(repr(name) for name in unknown),
+                    errors=[
+                        {"name": name, "location": "query", "detail": "this endpoint has no such parameter"}
+                        for name in unknown
+                    ],
+                )
+        return super().create_temporal_response(request)
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """ninja's description, with every error answer documented as a problem (its own media type)."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)

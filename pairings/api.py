@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db.models import F
 from ninja import Field, Query, Router, Schema
 
-from common.api import MAX_ID, IsoDateTime, PageMeta, choice, keyset_page
+from common.api import MAX_ID, IsoDateTime, PageMeta, choice, keyset_page, where_given
 from profiles.api import Cursor, Limit, Scope, scoped
 
 from .models import Pairing
@@ -76,13 +76,7 @@ def pairings(
         mentor_person_id=F("mentor__person_id"),
         mentee_person_id=F("mentee__person_id"),
     )
-    if program is not None:
-        rows = rows.filter(program_id=program)
-    if status is not None:
-        rows = rows.filter(status=status)
+    rows = where_given(rows, program_id=program, status=status, updated_at__gte=updated_since)
     if person is not None:
         rows = rows.filter(mentor__person_id=person) | rows.filter(mentee__person_id=person)
-    if updated_since is not None:
-        rows = rows.filter(updated_at__gte=updated_since)
-    items, next_cursor = keyset_page(rows, endpoint="pairings", cursor=cursor, limit=limit)
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    return keyset_page(rows, endpoint="pairings", cursor=cursor, limit=limit)

@@ -26,6 +26,7 @@ from common.api import (
     PageMeta,
     choice,
     keyset_page,
+    where_given,
 )
 
 from . import audit
@@ -158,19 +159,15 @@ def people(
     cursor: str | None = Cursor,
 ):
     """The employee directory, by id. Leavers are inactive entries, never removed."""
-    rows = Person.objects.only(*PERSON_FIELDS)
-    if department is not None:
-        rows = rows.filter(department=department)
-    if active is not None:
-        rows = rows.filter(is_active=active)
-    if level is not None:
-        rows = rows.filter(level=level)
-    if email is not None:
-        rows = rows.filter(email__iexact=email)
-    if updated_since is not None:
-        rows = rows.filter(updated_at__gte=updated_since)
-    items, next_cursor = keyset_page(rows, endpoint="people", cursor=cursor, limit=limit)
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    rows = where_given(
+        Person.objects.only(*PERSON_FIELDS),
+        department=department,
+        is_active=active,
+        level=level,
+        email__iexact=email,
+        updated_at__gte=updated_since,
+    )
+    return keyset_page(rows, endpoint="people", cursor=cursor, limit=limit)
 
 
 @directory.get("/people/{person_id}", response=PersonOut, url_name="person", **scoped(Scope.READ_DIRECTORY))
@@ -216,7 +213,7 @@ def audit_events(
 ):
     """The audit trail, newest first: what the HR page shows."""
     rows = audit.audit_events(action=action or "", actor_email=actor_email or "", since=since, until=until)
-    items, next_cursor = keyset_page(
+    return keyset_page(
         rows,
         endpoint="audit-events",
         cursor=cursor,
@@ -225,4 +222,3 @@ def audit_events(
         key_fields=("at", "pk"),
         parse=(datetime.fromisoformat, int),
     )
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from ninja import Field, Query, Router, Schema
 
-from common.api import MAX_ID, IsoDateTime, PageMeta, choice, keyset_page
+from common.api import MAX_ID, IsoDateTime, PageMeta, choice, keyset_page, where_given
 from profiles.api import Cursor, Limit, Scope, scoped
 
 from .models import Enrollment, Program, Side
@@ -74,13 +74,12 @@ def programs(
     cursor: str | None = Cursor,
 ):
     """Every program (cohort), by id."""
-    rows = Program.objects.only(*PROGRAM_FIELDS)
-    if state is not None:
-        rows = rows.filter(state=state)
-    if archived is not None:
-        rows = rows.filter(archived_at__isnull=not archived)
-    items, next_cursor = keyset_page(rows, endpoint="programs", cursor=cursor, limit=limit)
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    rows = where_given(
+        Program.objects.only(*PROGRAM_FIELDS),
+        state=state,
+        archived_at__isnull=None if archived is None else not archived,
+    )
+    return keyset_page(rows, endpoint="programs", cursor=cursor, limit=limit)
 
 
 class EnrollmentOut(Schema):
@@ -126,16 +125,12 @@ def enrollments(
     cursor: str | None = Cursor,
 ):
     """Who enrolled in which program, on which side, and where their enrollment stands: by id."""
-    rows = Enrollment.objects.only(*ENROLLMENT_FIELDS)
-    if program is not None:
-        rows = rows.filter(program_id=program)
-    if person is not None:
-        rows = rows.filter(person_id=person)
-    if status is not None:
-        rows = rows.filter(status=status)
-    if side is not None:
-        rows = rows.filter(role=side)
-    if updated_since is not None:
-        rows = rows.filter(updated_at__gte=updated_since)
-    items, next_cursor = keyset_page(rows, endpoint="enrollments", cursor=cursor, limit=limit)
-    return {"items": items, "next_cursor": next_cursor, "limit": limit}
+    rows = where_given(
+        Enrollment.objects.only(*ENROLLMENT_FIELDS),
+        program_id=program,
+        person_id=person,
+        status=status,
+        role=side,
+        updated_at__gte=updated_since,
+    )
+    return keyset_page(rows, endpoint="enrollments", cursor=cursor, limit=limit)

@@ -207,6 +207,8 @@ def test_errors_everywhere_under_the_api_are_problem_details(api, make_token):
         ("people", {"updated_since": "yesterday"}, "updated_since"),
         ("people", {"active": "perhaps"}, "active"),
         ("people", {"cursor": "forged"}, "cursor"),
+        ("people", {"departmnet": "Sales"}, "departmnet"),  # misspelt: not silently every row
+        ("people/3", {"limit": "5"}, "limit"),
         ("people/0", {}, "person_id"),
         ("people/abc", {}, "person_id"),
         ("enrollments", {"status": "maybe"}, "status"),
