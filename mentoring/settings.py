@@ -281,7 +281,12 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Twoway"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://127.0.0.1 in development only
-MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "hr_admin,leader")
+# Set but empty means none (README): unlike env_list's other settings, a blank value is not the default.
+MFA_REQUIRED_ROLES = [
+    role.strip()
+    for role in os.environ.get("MFA_REQUIRED_ROLES", "hr_admin,leader").split(",")
+    if role.strip()
+]
 # A session ends after this long without a request, and this long after sign-in whatever happens.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
