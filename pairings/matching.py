@@ -27,7 +27,9 @@ from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
+import lap
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog
 from scipy.sparse import coo_array
@@ -74,6 +76,9 @@ from .matching_base import (
     reference_monday,
 )
 
+# A program repeats the same few hundred labels thousands of times: normalise each once.
+_normalised = lru_cache(maxsize=65_536)(normalise_label)
+
 # --- Encoding --------------------------------------------------------------------------------------------
 
 
@@ -85,14 +90,32 @@ class _Vocabulary:
         self.words = max(1, (len(self.index) + 63) // 64)
 
     def encode(self, label_sets: Sequence[Iterable[str]]) -> tuple[np.ndarray, np.ndarray]:
-        bits = np.zeros((len(label_sets), self.words), dtype=np.uint64)
-        counts = np.zeros(len(label_sets), dtype=np.int64)
+        rows: list[int] = []
+        positions: list[int] = []
         for row, labels in enumerate(label_sets):
-            positions = {self.index[label] for label in labels if label in self.index}
-            counts[row] = len(positions)
-            for position in positions:
-                bits[row, position >> 6] |= np.uint64(1) << np.uint64(position & 63)
-        return bits, counts
+            found = {self.index[label] for label in labels if label in self.index}
+            rows.extend([row] * len(found))
+            positions.extend(found)
+        return _bitmasks(len(label_sets), self.words, rows, positions), np.bincount(
+            np.asarray(rows, dtype=np.int64), minlength=len(label_sets)
+        ).astype(np.int64)
+
+
+def _bitmasks(count: int, words: int, rows: list[int], positions: list[int]) -> np.ndarray:
+    """count x words uint64 bitmasks with bit `positions[k]` set in row `rows[k]`."""
+    bits = np.zeros((count, words), dtype=np.uint64)
+    if rows:
+        # Each (row, bit) once, so that adding the bits of one word is OR-ing them.
+        cells = np.unique(
+            np.asarray(rows, dtype=np.int64) * (64 * words) + np.asarray(positions, dtype=np.int64)
+        )
+        row, position = np.divmod(cells, 64 * words)
+        np.add.at(
+            bits,
+            (row, position >> 6),
+            np.left_shift(np.uint64(1), (position & 63).astype(np.uint64)),
+        )
+    return bits
 
 
 def _department_key(department: str) -> str:
@@ -165,7 +188,8 @@ class _FreeTime:
         self.words = [max(1, (n + 63) // 64) for n in counters]
 
     def encode(self, candidates: Sequence[Candidate]) -> tuple[list[np.ndarray], np.ndarray]:
-        groups = [np.zeros((len(candidates), words), dtype=np.uint64) for words in self.words]
+        rows: list[list[int]] = [[] for _ in self.words]
+        positions: list[list[int]] = [[] for _ in self.words]
         quarters = np.zeros(len(candidates), dtype=np.int64)
         for row, candidate in enumerate(candidates):
             for first, after in _intervals(candidate, self.monday):
@@ -174,7 +198,12 @@ class _FreeTime:
                     bisect_left(self.boundaries, first), bisect_left(self.boundaries, after)
                 ):
                     group, position = self.place[segment]
-                    groups[group][row, position >> 6] |= np.uint64(1) << np.uint64(position & 63)
+                    rows[group].append(row)
+                    positions[group].append(position)
+        groups = [
+            _bitmasks(len(candidates), words, group_rows, group_positions)
+            for words, group_rows, group_positions in zip(self.words, rows, positions, strict=True)
+        ]
         return groups, quarters
 
 
@@ -183,9 +212,9 @@ def _context(groups: Sequence[Sequence[Candidate]], at: datetime) -> _Context:
     departments = sorted({_department_key(c.department) for c in everyone} - {""})
     monday = reference_monday(at)
     return _Context(
-        topics=_Vocabulary(normalise_label(t) for c in everyone for t in c.topics),
+        topics=_Vocabulary(_normalised(t) for c in everyone for t in c.topics),
         free_time=_FreeTime(everyone, monday),
-        languages=_Vocabulary(normalise_label(lang) for c in everyone for lang in c.languages),
+        languages=_Vocabulary(_normalised(lang) for c in everyone for lang in c.languages),
         departments={d: k for k, d in enumerate(departments)},
         offsets={},
         at=at,
@@ -199,12 +228,10 @@ def _encode(candidates: list[Candidate], context: _Context) -> _Side:
             raise ValueError(f"Enrollment {c.enrollment_id}: unknown format {c.preferred_format!r}.")
         if c.capacity < 1:
             raise ValueError(f"Enrollment {c.enrollment_id}: capacity must be at least 1.")
-    topic_bits, topic_count = context.topics.encode(
-        [{normalise_label(t) for t in c.topics} for c in candidates]
-    )
+    topic_bits, topic_count = context.topics.encode([{_normalised(t) for t in c.topics} for c in candidates])
     slot_bits, slot_count = context.free_time.encode(candidates)
     language_bits, language_count = context.languages.encode(
-        [{normalise_label(lang) for lang in c.languages} for c in candidates]
+        [{_normalised(lang) for lang in c.languages} for c in candidates]
     )
     return _Side(
         candidates=candidates,
@@ -286,6 +313,26 @@ def _components(mentors: _Side, mentees: _Side, rows, cols, weights: Weights) ->
         raw = raw + weighted[name]
     weighted["score_units"] = np.rint(raw * SCORE_SCALE).astype(np.int64)
     return weighted
+
+
+# Cells scored per block: the components' temporaries of one block stay in the CPU cache (and the memory
+# of a 5,000 x 5,000 run stays at the result's), where all pairs at once took a dozen full-size arrays.
+_BLOCK_CELLS = 1 << 16
+
+
+def _score_matrix(
+    mentors: _Side, mentees: _Side, weights: Weights, *, block_cells: int = _BLOCK_CELLS
+) -> np.ndarray:
+    """score_units of every (mentor, mentee) pair, by _components a block of rows at a time (element by
+    element the same arithmetic, so the same figures as scoring all pairs at once)."""
+    n, m = len(mentors), len(mentees)
+    scores = np.empty((n, m), dtype=np.int64)
+    step = max(1, block_cells // max(1, m))
+    cols = np.arange(m)[None, :]
+    for start in range(0, n, step):
+        rows = np.arange(start, min(n, start + step))[:, None]
+        scores[start : start + step] = _components(mentors, mentees, rows, cols, weights)["score_units"]
+    return scores
 
 
 # --- Hard rules ------------------------------------------------------------------------------------------
@@ -451,12 +498,14 @@ def _optimise(
     row_capacity: np.ndarray,
     col_capacity: np.ndarray,
     method: str | None = None,
+    solver: str | None = None,
 ) -> tuple[list[tuple[int, int]], str]:
     """Maximum-total b-matching over `allowed` cells. Returns the chosen (row, col) cells and the method.
 
     Slot expansion + linear_sum_assignment is exact unless some allowed cell has capacity > 1 on both
     sides (the same pair could fill two slots); then solve the b-matching LP, whose constraint matrix is
     totally unimodular, with the HiGHS dual simplex, whose optimum is a vertex and hence integral.
+    `solver` (tests only) forces SOLVER_SCIPY or SOLVER_LAPJV for the assignment (see _assignment).
     """
     allowed = allowed & (row_capacity[:, None] > 0) & (col_capacity[None, :] > 0)
     rows = np.flatnonzero(allowed.any(axis=1))
@@ -466,19 +515,26 @@ def _optimise(
         method = METHOD_LINEAR_PROGRAM if doubled.any() else METHOD_ASSIGNMENT
     if rows.size == 0:
         return [], method
-    sub_allowed = allowed[np.ix_(rows, cols)]
-    sub_scores = score_units[np.ix_(rows, cols)]
+    whole = rows.size == allowed.shape[0] and cols.size == allowed.shape[1]
+    sub_allowed = allowed if whole else allowed[np.ix_(rows, cols)]
+    sub_scores = score_units if whole else score_units[np.ix_(rows, cols)]
     if method == METHOD_ASSIGNMENT:
         slot_rows = np.repeat(np.arange(rows.size), row_capacity[rows])
         slot_cols = np.repeat(np.arange(cols.size), col_capacity[cols])
         # Eligible scores are >= the baseline > 0, so cost -score; ineligible cost 0, dropped after.
-        cost = np.where(sub_allowed, -sub_scores, 0)[np.ix_(slot_rows, slot_cols)]
-        chosen_r, chosen_c = linear_sum_assignment(cost)
-        cells = {
-            (int(rows[slot_rows[r]]), int(cols[slot_cols[c]]))
-            for r, c in zip(chosen_r, chosen_c, strict=True)
-            if sub_allowed[slot_rows[r], slot_cols[c]]
-        }
+        cost = np.negative(sub_scores, dtype=np.float64)
+        cost[~sub_allowed] = 0.0
+        if slot_rows.size > rows.size or slot_cols.size > cols.size:
+            cost = cost[np.ix_(slot_rows, slot_cols)]
+        chosen_r, chosen_c = _assignment(cost, solver)
+        keep = sub_allowed[slot_rows[chosen_r], slot_cols[chosen_c]]
+        cells = set(
+            zip(
+                rows[slot_rows[chosen_r[keep]]].tolist(),
+                cols[slot_cols[chosen_c[keep]]].tolist(),
+                strict=True,
+            )
+        )
         return sorted(cells), method
 
     edge_r, edge_c = np.nonzero(sub_allowed)
@@ -506,6 +562,34 @@ def _optimise(
         raise RuntimeError("The matching LP returned a fractional solution.")
     picked = np.flatnonzero(chosen > 0.5)
     return sorted((int(rows[edge_r[k]]), int(cols[edge_c[k]])) for k in picked), method
+
+
+SOLVER_SCIPY = "scipy"
+SOLVER_LAPJV = "lapjv"
+# From this many rows (and columns) on a square-ish problem goes to LAPJV; smaller ones keep scipy's
+# solver, as they always had (the same pairs where several sets of pairs share the best total).
+_LAPJV_FROM = 1000
+_LAPJV_SHAPE = 1.25  # at most this much longer than wide: LAPJV pads to a square
+
+
+def _assignment(cost: np.ndarray, solver: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of a minimum-cost assignment of min(rows, columns) cells (as linear_sum_assignment).
+
+    Both solvers are exact; they differ in speed and, where several assignments share the least cost,
+    in which one they return. scipy's shortest augmenting path (no initialisation) is fast on clearly
+    rectangular problems (mentors with two places: every row soon finds a free column) but slow on
+    large square ones (6 s at 5,000 x 5,000); LAPJV's column reduction and augmenting row reduction
+    settle most rows before its shortest paths, 2 to 3 times faster there, but it pads a rectangle to a
+    square (a 10,000 x 5,000 problem takes it a minute).
+    """
+    short, long = sorted(cost.shape)
+    if solver is None:
+        solver = SOLVER_LAPJV if short >= _LAPJV_FROM and long <= _LAPJV_SHAPE * short else SOLVER_SCIPY
+    if solver == SOLVER_SCIPY or short == 0:
+        return linear_sum_assignment(cost)
+    _total, row_to_col, _col_to_row = lap.lapjv(np.ascontiguousarray(cost), extend_cost=long != short)
+    chosen_r = np.flatnonzero(row_to_col >= 0)
+    return chosen_r, row_to_col[chosen_r].astype(np.int64)
 
 
 # --- The engine ------------------------------------------------------------------------------------------
@@ -576,8 +660,7 @@ def match(
         col_capacity[j] -= 1
         pinned_cells.append((i, j))
 
-    rows, cols = np.arange(len(side_a))[:, None], np.arange(len(side_b))[None, :]
-    scores = _components(side_a, side_b, rows, cols, weights)["score_units"]
+    scores = _score_matrix(side_a, side_b, weights)
     scored = time.perf_counter()
 
     open_cells = eligible.copy()
