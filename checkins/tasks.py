@@ -10,24 +10,29 @@ from pairings.services import (
     pairings_complete_closed_programs,
 )
 from profiles.outbox import notifications_send_due
-from profiles.tasks import scan_directory_drop
+from profiles.tasks import scan_directory_drop, sweeps_fan_out
 
 from .services import heartbeat_record, notifications_plan
 
 
 @shared_task(bind=True, name="checkins.tasks.tick")
-def tick(self) -> None:
-    """Beat's periodic tick: what is due lives in the database, so every step here is idempotent."""
+def tick(self) -> int:
+    """Beat's periodic tick: what is due lives in the database, so every step here is idempotent.
+    Returns how many messages this worker's sweep sent."""
     heartbeat_record()
     # A directory import may have put a pair into one reporting line: flag it for HR.
     pairing_conflicts_recheck()
     mentor_requests_expire()
     # A program HR closed since the last tick: its pairs are completed, so nobody is reminded any more.
     pairings_complete_closed_programs()
+    # Many rows already due (a morning's reminders): the other workers start sending them while this
+    # one plans; each row is claimed by one sweep alone.
+    sweeps_fan_out()
     # Plan what is due (idempotent rows), then send what is due, each row once.
-    notifications_plan()
+    if notifications_plan():
+        sweeps_fan_out()
     # One sweep per worker at a time (a slow tick never stacks sweeps); workers sweep side by side.
-    notifications_send_due(worker=self.request.hostname or "")
+    sent = notifications_send_due(worker=self.request.hostname or "")
     # The dashboards' figures, when the last build is older than DASHBOARD_REFRESH_MINUTES.
     if dashboard_due():
         rebuild_dashboard.delay()
@@ -38,6 +43,7 @@ def tick(self) -> None:
     # Once a day: notes of programs closed longer than NOTES_RETENTION_MONTHS are purged.
     if retention_due():
         notes_retention_purge.delay()
+    return sent
 
 
 RETENTION_HEARTBEAT = "notes-retention"

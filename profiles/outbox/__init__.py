@@ -12,11 +12,14 @@ It lives in profiles, under every other app, because every app writes to people;
 
 from .delivery import (
     MAX_ATTEMPTS,
+    ROWS_PER_SWEEP,
     STALE_CLAIM,
+    SWEEPS_MAX,
     notification_confirm_sent,
     notification_retry,
     notifications_send_due,
     notifications_send_now,
+    notifications_sweeps_wanted,
 )
 from .planning import (
     Message,
@@ -44,7 +47,9 @@ from .preferences import (
 __all__ = [
     "ESSENTIAL",
     "MAX_ATTEMPTS",
+    "ROWS_PER_SWEEP",
     "STALE_CLAIM",
+    "SWEEPS_MAX",
     "Message",
     "date_text",
     "language_of",
@@ -57,6 +62,7 @@ __all__ = [
     "notification_retry",
     "notifications_send_due",
     "notifications_send_now",
+    "notifications_sweeps_wanted",
     "next_send_time",
     "notify",
     "plan",

@@ -21,6 +21,11 @@ once a day when a row failed or may have been sent.
 Every attempt carries the row's own Message-ID, so a mail system that got a message twice (HR resending
 one that had in fact arrived) can tell it is one message. One sweep runs at a time per worker (an
 advisory lock named after the worker), so a worker strands at most OUTBOX_SENDERS rows in "sending".
+
+Several workers share a large sweep: the tick asks for one sweep per ROWS_PER_SWEEP due rows (at most
+SWEEPS_MAX) and every worker that takes one claims rows from the same queue of due rows, each row by
+itself (SKIP LOCKED), so throughput grows with the workers and no row is taken twice. A sweep asked for
+where one already runs (that worker's lock), or after the rows are gone, returns at once.
 """
 
 import logging
@@ -51,6 +56,10 @@ log = logging.getLogger(__name__)
 State = Notification.State
 MAX_ATTEMPTS = 5
 STALE_CLAIM = timedelta(minutes=15)
+# One more worker's sweep per this many due rows (a smaller batch goes out in a second or two from the
+# tick's own), up to SWEEPS_MAX sweeps: more than the workers only adds sweeps that find nothing to do.
+ROWS_PER_SWEEP = 500
+SWEEPS_MAX = 16
 
 
 # --- Claiming -----------------------------------------------------------------------------------------------
@@ -459,6 +468,22 @@ def notifications_send_due(
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"twoway-outbox-sweep:{worker}"])
+
+
+def notifications_sweeps_wanted(*, now: datetime | None = None) -> int:
+    """How many sweeps the rows due now call for: one per ROWS_PER_SWEEP rows, at least one, at most
+    SWEEPS_MAX. Counts no further than that (a bounded scan of the claim order's index)."""
+    now = now or timezone.now()
+    due = (
+        Notification.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+            state=State.PENDING,
+            due_at__lte=now,
+        )
+        .order_by()
+        .values("pk")[: ROWS_PER_SWEEP * SWEEPS_MAX]
+    )
+    return max(1, min(SWEEPS_MAX, -(-due.count() // ROWS_PER_SWEEP)))
 
 
 def notifications_send_now(*, ids: list[int]) -> int:

@@ -1,0 +1,163 @@
+"""Several sweeps share the outbox: claimers on their own connections never take the same row, and a
+tick with many due rows brings a second real worker in to send a share, each message once.
+
+Nothing of ours is mocked: PostgreSQL, Redis, real `celery -A mentoring worker` processes and an SMTP
+server (aiosmtpd) that receives the mail.
+"""
+
+import os
+import re
+import subprocess
+import threading
+from collections import Counter
+from contextlib import ExitStack, contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from checkins.tasks import tick
+from mentoring.celery import app
+from profiles import outbox
+from profiles.models import Notification
+from profiles.outbox import ROWS_PER_SWEEP, Message
+from profiles.outbox.delivery import _claim, message_id
+from tests.factories import PersonFactory
+from tests.smtp import SmtpServer
+from tests.workers import CELERY, ROOT, database_url_of_test_db, wait_for
+
+State = Notification.State
+SUCCEEDED = re.compile(
+    rb"Task (?:checkins\.tasks\.tick|profiles\.tasks\.send_due_notifications)\[[^\]]+\] succeeded in "
+    rb"[0-9.]+s: (\d+)"
+)
+
+
+def _due_rows(count: int) -> list[int]:
+    """`count` emails due a minute ago, to a few people (each row its own subject)."""
+    people = [PersonFactory() for _ in range(4)]
+    due = timezone.now() - timedelta(minutes=1)
+    return outbox.plan(
+        [
+            Message(
+                recipient=people[n % len(people)],
+                kind=Notification.Kind.CHECKIN_OVERDUE,
+                subject=f"pairing:{n}",
+                period="2026-W49",
+                title=f"Reminder {n}",
+                body="A short call counts.",
+                link="/mentoring/",
+                why="The last check-in was more than 14 days ago.",
+                due_at=due,
+            )
+            for n in range(count)
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_one_more_sweep_is_asked_for_per_rows_per_sweep_due_rows():
+    assert outbox.notifications_sweeps_wanted() == 1
+    _due_rows(ROWS_PER_SWEEP)
+    assert outbox.notifications_sweeps_wanted() == 1
+    (one_more,) = _due_rows(1)
+    assert outbox.notifications_sweeps_wanted() == 2
+    # Not due yet, or sent already: not counted.
+    Notification.objects.filter(pk=one_more).update(due_at=timezone.now() + timedelta(hours=1))
+    assert outbox.notifications_sweeps_wanted() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claimers_on_their_own_connections_never_take_the_same_row():
+    ids = set(_due_rows(600))
+    now = timezone.now()
+    claimed: list[list[int]] = [[] for _ in range(4)]
+    start = threading.Barrier(len(claimed))
+    errors = []
+
+    def claimer(mine: list[int]) -> None:
+        try:
+            start.wait()
+            while (notification := _claim(now, None)) is not None:
+                mine.append(notification.pk)
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claimer, args=(mine,)) for mine in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    every = [pk for mine in claimed for pk in mine]
+    assert len(every) == len(set(every)) == len(ids) and set(every) == ids
+    assert all(claimed), f"each claimer should have taken rows side by side, got {list(map(len, claimed))}"
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.SENDING}
+
+
+@contextmanager
+def _worker(name: str, env: dict[str, str], log_path: Path):
+    """One `celery -A mentoring worker --pool solo` named `name` (each worker's sweep lock is its own)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [CELERY, "-A", "mentoring", "worker", "--pool", "solo", "--loglevel", "INFO"]
+            + ["--without-mingle", "--without-gossip", "--hostname", f"{name}-{os.getpid()}@%h"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(
+            lambda: b"ready." in log_path.read_bytes() or process.poll() is not None,
+            timeout=60,
+            what=f"worker {name} to be ready",
+        )
+        assert process.poll() is None, log_path.read_text()
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _sent_by(log_path: Path) -> int:
+    return sum(int(found.group(1)) for found in SUCCEEDED.finditer(log_path.read_bytes()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_with_many_due_rows_shares_them_with_a_second_worker_each_sent_once(tmp_path):
+    assert app.conf.broker_url.startswith("redis://"), "run with REDIS_URL: this test is about workers"
+    app.control.purge()
+    rows = _due_rows(2 * ROWS_PER_SWEEP)
+    smtp = SmtpServer(delay=0.01).start()  # slow enough that one worker alone could not finish at once
+    env = {
+        "DATABASE_URL": database_url_of_test_db(),
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp.port),
+        "OUTBOX_SENDERS": "2",
+    }
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    try:
+        with ExitStack() as workers:
+            for name, log_path in zip(["first", "second"], logs, strict=True):
+                workers.enter_context(_worker(name, env, log_path))
+            tick.delay()
+            wait_for(lambda: smtp.count >= len(rows), timeout=120, what="every message")
+            wait_for(lambda: sum(map(_sent_by, logs)) == len(rows), timeout=30, what="both sweeps to finish")
+    finally:
+        smtp.stop()
+        app.control.purge()
+    shares = list(map(_sent_by, logs))
+    assert all(shares), f"both workers should have sent a share, got {shares}"
+    assert set(Notification.objects.values_list("state", flat=True)) == {State.SENT}
+    received = Counter(str(r.message["Message-ID"]) for r in smtp.received)
+    assert max(received.values()) == 1 and smtp.count == len(rows)
+    assert set(received) == {message_id(n) for n in Notification.objects.all()}
