@@ -131,6 +131,10 @@ class Reflection(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["checkin", "side"], name="reflection_one_per_side")]
+        indexes = [
+            # Pair health's "someone doubts the fit": the few "no" answers among millions of reflections.
+            models.Index(fields=["checkin"], condition=models.Q(fit="poor"), name="reflection_poor_fit"),
+        ]
 
     def __str__(self):
         return f"{self.side} reflection on {self.checkin_id}"

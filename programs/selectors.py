@@ -81,7 +81,9 @@ def enrollment_list_for_program(
         # program: each row asks enrollment.can_be_decided, which reads it.
         .select_related("program", "person", "person__manager")
         .prefetch_related("topics")
-        .order_by("person__full_name")
+        # By name, then the person (one enrollment each): a total order for the pages, read off the
+        # directory's index (profiles' person_by_name) rather than sorting the whole program.
+        .order_by("person__full_name", "person_id")
     )
     if role:
         enrollments = enrollments.filter(role=role)
