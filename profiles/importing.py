@@ -170,6 +170,10 @@ def parse_employee_csv(data: bytes | str) -> list[Row]:
                 [RowError(1, FILE, _("the first line must be the header, but it is empty"))]
             )
         positions = _column_positions(header)
+        # Row's fields after `line` are COLUMNS, in order; an optional column missing from the header is
+        # None (its position -1).
+        indexes = [positions.get(column, -1) for column in COLUMNS]
+        width = max(indexes) + 1
         rows = []
         next_line = reader.line_num + 1
         for cells in reader:
@@ -177,8 +181,9 @@ def parse_employee_csv(data: bytes | str) -> list[Row]:
             line, next_line = next_line, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
                 continue
-            values = {column: cells[i].strip() if i < len(cells) else "" for column, i in positions.items()}
-            rows.append(Row(line=line, **values))
+            if len(cells) < width:
+                cells = cells + [""] * (width - len(cells))
+            rows.append(Row(line, *[cells[i].strip() if i >= 0 else None for i in indexes]))
     except csv.Error as exc:
         raise ImportFileError(
             [RowError(reader.line_num, FILE, _("cannot be read as CSV: %(reason)s") % {"reason": exc})]
@@ -256,6 +261,10 @@ _UNSAFE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 
 def _unsafe_character(value: str) -> str:
     """The first unsafe character of a value, named (U+202E), or ""."""
+    # Every unsafe category is one str.isprintable() refuses (it refuses the other separators too), so a
+    # printable value, nearly every one, needs no look at each character.
+    if value.isprintable():
+        return ""
     for character in value:
         if unicodedata.category(character) in _UNSAFE_CATEGORIES:
             return f"U+{ord(character):04X}"
@@ -277,7 +286,9 @@ def plan_import(
     if not rows:
         return ImportPlan(errors=[RowError(2, FILE, _("the file has no employee rows under the header"))])
     errors: list[RowError] = []
-    checked = [_check_row(row, errors) for row in rows]
+    # Managers' addresses come back on every report's row: each distinct one is checked once.
+    email_checks: dict[str, str | None] = {}
+    checked = [_check_row(row, errors, email_checks) for row in rows]
     _check_duplicates(checked, errors)
     matched = _match(checked, directory, errors)
     managers = _resolve_managers(checked, matched, directory, errors)
@@ -287,24 +298,27 @@ def plan_import(
     return _classify(checked, matched, managers, directory, deactivate_missing)
 
 
-def _check_row(row: Row, errors: list[RowError]) -> _Checked:
-    """Check each value; at most one error per field (the first that applies)."""
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _check_row(row: Row, errors: list[RowError], email_checks: dict[str, str | None]) -> _Checked:
+    """Check each value; at most one error per field (the first that applies). `email_checks` remembers
+    what _email_problem said of each address already seen."""
     bad: set[str] = set()
 
     def error(column, message, **params):
         errors.append(RowError(row.line, column, message % params if params else message))
         bad.add(column)
 
+    max_lengths, time_zones = _max_lengths(), _time_zones()
     for column in COLUMNS:
         value = getattr(row, column)
         if not value:
             if column in REQUIRED_VALUES:
                 error(column, _("a value is required"))
             continue
-        max_length = (
-            Person._meta.get_field(PERSON_FIELD[column]).max_length if column in PERSON_FIELD else None
-        )
-        unsafe = _unsafe_character(value)
+        max_length = max_lengths.get(column)
+        unsafe = "" if value.isprintable() else _unsafe_character(value)  # the call only when it may find one
         if unsafe:
             error(
                 column,
@@ -321,24 +335,11 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
                 length=len(value),
             )
         elif column in ("email", "manager_email"):
-            try:
-                validate_email(value)
-            except ValidationError:
-                if not value.partition("@")[0].isascii():
-                    error(
-                        column,
-                        _(
-                            'has accented or non-Latin letters before the @ (got "%(value)s"): mail systems '
-                            "deliver to the plain form (jose.garcia@\u2026, not jos\u00e9.garc\u00eda@\u2026); use the "
-                            "address your mail system has"
-                        ),
-                        value=value,
-                    )
-                else:
-                    error(column, _('is not a valid email address (got "%(value)s")'), value=value)
-        elif column == "level" and not (
-            re.fullmatch(r"[0-9]+", value) and LEVEL_MIN <= int(value) <= LEVEL_MAX
-        ):
+            if value not in email_checks:
+                email_checks[value] = _email_problem(value)
+            if email_checks[value] is not None:
+                error(column, email_checks[value], value=value)
+        elif column == "level" and not (_DIGITS.fullmatch(value) and LEVEL_MIN <= int(value) <= LEVEL_MAX):
             error(
                 column,
                 _('must be a whole number from %(min)s to %(max)s (got "%(value)s")'),
@@ -346,7 +347,7 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
                 max=LEVEL_MAX,
                 value=value,
             )
-        elif column == "timezone" and value.lower() not in _time_zones():
+        elif column == "timezone" and value.lower() not in time_zones:
             error(column, _('is not a known time zone (got "%(value)s")'), value=value)
 
     if row.timezone is None:
@@ -354,7 +355,7 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
     elif row.timezone == "":
         time_zone = DEFAULT_TIME_ZONE
     else:
-        time_zone = _time_zones().get(row.timezone.lower())
+        time_zone = time_zones.get(row.timezone.lower())
     return _Checked(
         line=row.line,
         email=row.email.lower(),
@@ -368,6 +369,27 @@ def _check_row(row: Row, errors: list[RowError]) -> _Checked:
         time_zone=time_zone,
         employee_id=row.employee_id or "",
     )
+
+
+def _email_problem(value: str) -> str | None:
+    """Why an address is unusable (a message taking %(value)s), or None."""
+    try:
+        validate_email(value)
+    except ValidationError:
+        if not value.partition("@")[0].isascii():
+            return _(
+                'has accented or non-Latin letters before the @ (got "%(value)s"): mail systems '
+                "deliver to the plain form (jose.garcia@\u2026, not jos\u00e9.garc\u00eda@\u2026); use the "
+                "address your mail system has"
+            )
+        return _('is not a valid email address (got "%(value)s")')
+    return None
+
+
+@cache
+def _max_lengths() -> dict[str, int]:
+    """The length limit of each text column, from the Person field it is stored in."""
+    return {column: Person._meta.get_field(name).max_length for column, name in PERSON_FIELD.items()}
 
 
 def _error_order(error: RowError) -> tuple[int, int]:
