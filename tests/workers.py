@@ -30,9 +30,10 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "c
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], *, log_path: Path, concurrency: int = 1):
+def celery_worker(env: dict[str, str], *, log_path: Path, concurrency: int = 1, name: str = "test"):
     """Run `celery -A mentoring worker` until the block ends; the log is kept for failure messages.
-    With `concurrency` above 1, a prefork pool: tasks of one worker run side by side."""
+    With `concurrency` above 1, a prefork pool: tasks of one worker run side by side. Workers started side
+    by side need each their own `name` (a worker's outbox sweep lock is named after it)."""
     pool = (
         ["--pool", "solo"] if concurrency == 1 else ["--pool", "prefork", "--concurrency", str(concurrency)]
     )
@@ -50,7 +51,7 @@ def celery_worker(env: dict[str, str], *, log_path: Path, concurrency: int = 1):
                 "--without-mingle",
                 "--without-gossip",
                 "--hostname",
-                f"test-{os.getpid()}@%h",
+                f"{name}-{os.getpid()}@%h",
             ],
             cwd=ROOT,
             env=full_env,

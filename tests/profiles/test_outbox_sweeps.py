@@ -5,12 +5,10 @@ Nothing of ours is mocked: PostgreSQL, Redis, real `celery -A mentoring worker` 
 server (aiosmtpd) that receives the mail.
 """
 
-import os
 import re
-import subprocess
 import threading
 from collections import Counter
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from profiles.outbox import ROWS_PER_SWEEP, Message
 from profiles.outbox.delivery import _claim, message_id
 from tests.factories import PersonFactory
 from tests.smtp import SmtpServer
-from tests.workers import CELERY, ROOT, database_url_of_test_db, wait_for
+from tests.workers import celery_worker, database_url_of_test_db, wait_for
 
 State = Notification.State
 SUCCEEDED = re.compile(
@@ -99,35 +97,6 @@ def test_claimers_on_their_own_connections_never_take_the_same_row():
     assert set(Notification.objects.values_list("state", flat=True)) == {State.SENDING}
 
 
-@contextmanager
-def _worker(name: str, env: dict[str, str], log_path: Path):
-    """One `celery -A mentoring worker --pool solo` named `name` (each worker's sweep lock is its own)."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [CELERY, "-A", "mentoring", "worker", "--pool", "solo", "--loglevel", "INFO"]
-            + ["--without-mingle", "--without-gossip", "--hostname", f"{name}-{os.getpid()}@%h"],
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(
-            lambda: b"ready." in log_path.read_bytes() or process.poll() is not None,
-            timeout=60,
-            what=f"worker {name} to be ready",
-        )
-        assert process.poll() is None, log_path.read_text()
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _sent_by(log_path: Path) -> int:
     return sum(int(found.group(1)) for found in SUCCEEDED.finditer(log_path.read_bytes()))
 
@@ -148,7 +117,7 @@ def test_a_tick_with_many_due_rows_shares_them_with_a_second_worker_each_sent_on
     try:
         with ExitStack() as workers:
             for name, log_path in zip(["first", "second"], logs, strict=True):
-                workers.enter_context(_worker(name, env, log_path))
+                workers.enter_context(celery_worker(env, log_path=log_path, name=name))
             tick.delay()
             wait_for(lambda: smtp.count >= len(rows), timeout=120, what="every message")
             wait_for(lambda: sum(map(_sent_by, logs)) == len(rows), timeout=30, what="both sweeps to finish")
