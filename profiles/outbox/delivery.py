@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -107,6 +107,14 @@ def _loaded(model, values: dict):
     return model.from_db(connection.alias, names, [values[name] for name in names])
 
 
+def _due(now: datetime) -> QuerySet[Notification]:
+    """The rows due to be sent at `now`: pending, their time come, not waiting for a retry (the same
+    condition as _CLAIM_ONE_SQL's)."""
+    return Notification.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), state=State.PENDING, due_at__lte=now
+    )
+
+
 def _claim(
     now: datetime, only: list[int] | None, paused: frozenset[str] = frozenset()
 ) -> Notification | None:
@@ -137,11 +145,7 @@ def _claim(
             notification.recipient.user = notification.login
         return notification
     with transaction.atomic():
-        rows = Notification.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-            state=State.PENDING,
-            due_at__lte=now,
-        )
+        rows = _due(now).select_for_update(skip_locked=True, of=("self",))
         if only is not None:
             rows = rows.filter(pk__in=only)
         if paused:
@@ -474,15 +478,7 @@ def notifications_sweeps_wanted(*, now: datetime | None = None) -> int:
     """How many sweeps the rows due now call for: one per ROWS_PER_SWEEP rows, at least one, at most
     SWEEPS_MAX. Counts no further than that (a bounded scan of the claim order's index)."""
     now = now or timezone.now()
-    due = (
-        Notification.objects.filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-            state=State.PENDING,
-            due_at__lte=now,
-        )
-        .order_by()
-        .values("pk")[: ROWS_PER_SWEEP * SWEEPS_MAX]
-    )
+    due = _due(now).order_by().values("pk")[: ROWS_PER_SWEEP * SWEEPS_MAX]
     return max(1, min(SWEEPS_MAX, -(-due.count() // ROWS_PER_SWEEP)))
 
 
