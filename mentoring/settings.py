@@ -29,8 +29,11 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+def env_list(name: str, default: str = "", *, empty_is_none: bool = False) -> list[str]:
+    """Comma-separated items. With `empty_is_none`, a variable set but empty means no items (only an
+    unset one means the default)."""
+    value = os.environ.get(name, default) if empty_is_none else env_str(name, default)
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def env_int(name: str, default: int) -> int:
@@ -281,12 +284,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "Twoway"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://127.0.0.1 in development only
-# Set but empty means none (README): unlike env_list's other settings, a blank value is not the default.
-MFA_REQUIRED_ROLES = [
-    role.strip()
-    for role in os.environ.get("MFA_REQUIRED_ROLES", "hr_admin,leader").split(",")
-    if role.strip()
-]
+# Set but empty means none (README: "Empty relaxes it").
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "hr_admin,leader", empty_is_none=True)
 # A session ends after this long without a request, and this long after sign-in whatever happens.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
