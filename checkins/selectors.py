@@ -262,25 +262,22 @@ def asks_fit(*, checkin: CheckIn) -> bool:
     return first is not None and first.pk == checkin.pk
 
 
+def _poor_fit_answers() -> QuerySet[Reflection]:
+    """Someone answered "no" to "is this pairing a good fit?": the one condition of the doubts_fit flag."""
+    return Reflection.objects.filter(fit=Reflection.Fit.POOR)
+
+
 def _doubting_fit() -> list[int]:
     """Pairings where someone answered "no" to "is this pairing a good fit?"."""
-    return list(
-        Reflection.objects.filter(fit=Reflection.Fit.POOR)
-        .order_by()
-        .values_list("checkin__pairing_id", flat=True)
-        .distinct()
-    )
+    return list(_poor_fit_answers().order_by().values_list("checkin__pairing_id", flat=True).distinct())
 
 
 def _with_leaver() -> list[int]:
     """Active pairings one of whose people has left (LEAVER_Q), found from the leavers (a few percent of
     the directory, indexed) rather than by joining every active pairing to both its people."""
     active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by().values_list("pk", flat=True)
-    return list(
-        active.filter(mentor__person__is_active=False)
-        .union(active.filter(mentee__person__is_active=False))
-        .order_by()
-    )
+    first, *others = (active.filter(Q(side)) for side in LEAVER_Q.children)  # one query per side
+    return list(first.union(*others).order_by())
 
 
 def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
@@ -391,7 +388,7 @@ class PairHealth:
 
 _PAIR_HEALTH_COLUMNS = {
     "has_leaver": ExpressionWrapper(LEAVER_Q, output_field=BooleanField()),
-    "doubts_fit": Exists(Reflection.objects.filter(checkin__pairing=OuterRef("pk"), fit=Reflection.Fit.POOR)),
+    "doubts_fit": Exists(_poor_fit_answers().filter(checkin__pairing=OuterRef("pk"))),
     "mentor_name": F("mentor__person__full_name"),
     "mentee_name": F("mentee__person__full_name"),
     "program_name": F("program__name"),
