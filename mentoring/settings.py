@@ -361,6 +361,8 @@ FORMAT_MODULE_PATH = ["mentoring.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
+# A bare "www.example.org" in a message links to https:// (Django 2028's default; 6.1 warns without it).
+URLIZE_ASSUME_HTTPS = True
 
 # --- Static files ---------------------------------------------------------------------------------------
 STATIC_URL = "static/"
