@@ -14,7 +14,7 @@ from checkins import services as checkin_services
 from checkins.models import Cancellation, Meeting
 from pairings.models import Agreement, Pairing
 from profiles.models import MeetingFormat, Notification
-from tests.delivery import deliver
+from tests.delivery import as_received, deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def _plan(pairing, person, *, days=3):
 
 def _invitation(email):
     """The text/calendar part of a sent email: its Content-Type method and the parsed event."""
-    message = email.message()
+    message = as_received(email)
     (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(part.get_content())
     (event,) = calendar.walk("VEVENT")
@@ -87,7 +87,7 @@ def test_other_emails_carry_no_invitation(active_pairing, mentor, mentee):
     deliver()
     assert mail.outbox
     for email in mail.outbox:
-        assert not [p for p in email.message().walk() if p.get_content_type() == "text/calendar"]
+        assert not [p for p in as_received(email).walk() if p.get_content_type() == "text/calendar"]
 
 
 def test_the_download_is_the_same_event(client, active_pairing, mentor, mentee):
