@@ -1,7 +1,8 @@
 """Delivering the outbox: each due row claimed, sent and recorded, once.
 
 A row is claimed just before its own send (one UPDATE ... FOR UPDATE SKIP LOCKED statement, so senders
-share the work without waiting on or repeating each other), then marked sent with a conditional update.
+share the work without waiting on or repeating each other), then marked sent with a conditional update
+(on PostgreSQL in the statement that claims the sender's next row: one round trip a message).
 What a failure means depends on where it happened:
 
 - the mail server can't be reached (the connection fails): the row goes back untouched and email
@@ -36,7 +37,7 @@ from enum import Enum
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import mailers
 from django.db import connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
@@ -48,6 +49,7 @@ from django.utils.translation import override
 from ..models import Notification, NotificationPreference, Person, User
 from .chat import ChatFailure, ChatSender, chat_skip_reason
 from .invitations import invitation_for
+from .mime import OutboxEmail
 from .planning import Message, language_of, plan
 from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, teams_configured, unsubscribe_token
 
@@ -80,8 +82,15 @@ _CLAIMED_FIELDS = [
 ]
 _RECIPIENT_FIELDS = ["id", "full_name", "email", "is_active", "user_id"]
 _LOGIN_FIELDS = ["id", "language"]
+# The row sent last is marked sent by the statement that claims the next (one round trip a message):
+# it needs no more than the claim's own guarantees, and a worker that dies in between leaves it "sending",
+# which is what it is ("may have been sent": it was).
 _CLAIM_ONE_SQL = """
-WITH claimed AS (
+WITH sent AS (
+    UPDATE profiles_notification SET state = 'sent', sent_at = %s, attempts = attempts + 1, last_error = ''
+    WHERE id = %s AND state = 'sending'
+    RETURNING id
+), claimed AS (
     UPDATE profiles_notification SET state = 'sending', claimed_at = %s
     WHERE id = (
         SELECT id FROM profiles_notification
@@ -91,9 +100,10 @@ WITH claimed AS (
     )
     RETURNING id, recipient_id, email, kind, subject, title, body, link, why, attempts, created_at, channel
 )
-SELECT claimed.*, person.id, person.full_name, person.email, person.is_active, person.user_id,
-    login.id, login.language
-FROM claimed LEFT JOIN profiles_person person ON person.id = claimed.recipient_id
+SELECT (SELECT count(*) FROM sent), claimed.*, person.id, person.full_name, person.email, person.is_active,
+    person.user_id, login.id, login.language
+FROM (SELECT 1) AS one LEFT JOIN claimed ON true
+LEFT JOIN profiles_person person ON person.id = claimed.recipient_id
 LEFT JOIN profiles_user login ON login.id = COALESCE(
     person.user_id,
     (SELECT id FROM profiles_user WHERE claimed.recipient_id IS NULL AND lower(email) = claimed.email)
@@ -115,26 +125,34 @@ def _due(now: datetime) -> QuerySet[Notification]:
     )
 
 
+def _on_one_statement() -> bool:
+    """Whether a claim is the one statement of _CLAIM_ONE_SQL (PostgreSQL, not inside a transaction)."""
+    return connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
 def _claim(
-    now: datetime, only: list[int] | None, paused: frozenset[str] = frozenset()
-) -> Notification | None:
-    """Move the next due row to "sending", stamped with the moment it was claimed, and return it. Rows
-    of a `paused` channel (its service unreachable or rate-limiting in this sweep) are left for later.
+    now: datetime, only: list[int] | None, paused: frozenset[str] = frozenset(), sent: int | None = None
+) -> tuple[Notification | None, int]:
+    """Move the next due row to "sending", stamped with the moment it was claimed, and return it, with
+    how many rows it marked sent: the row `sent` (the id of the one sent last, which _sent() left to
+    this statement), if it was still "sending". Rows of a `paused` channel (its service unreachable or
+    rate-limiting in this sweep) are left for later.
 
     On PostgreSQL one statement (one round trip, one commit) that also returns what its email needs.
     """
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    if _on_one_statement():
         sql = _CLAIM_ONE_SQL.format(
             only="AND id = ANY(%s)" if only is not None else "",
             paused="AND channel <> ALL(%s)" if paused else "",
         )
-        params = [timezone.now(), now, now] + ([list(only)] if only is not None else [])
+        at = timezone.now()
+        params = [at, sent, at, now, now] + ([list(only)] if only is not None else [])
         params += [sorted(paused)] if paused else []
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            marked, *row = cursor.fetchone()
+        if row[0] is None:
+            return None, marked
         split, login_at = len(_CLAIMED_FIELDS), len(_CLAIMED_FIELDS) + len(_RECIPIENT_FIELDS)
         notification = _loaded(Notification, dict(zip(_CLAIMED_FIELDS, row[:split], strict=True)))
         person = dict(zip(_RECIPIENT_FIELDS, row[split:login_at], strict=True))
@@ -143,7 +161,9 @@ def _claim(
         notification.login = _loaded(User, login) if login["id"] is not None else None
         if notification.recipient is not None:
             notification.recipient.user = notification.login
-        return notification
+        return notification, marked
+    if sent is not None:
+        raise ValueError("only a claim on one statement marks the row sent before it")
     with transaction.atomic():
         rows = _due(now).select_for_update(skip_locked=True, of=("self",))
         if only is not None:
@@ -160,7 +180,7 @@ def _claim(
             Notification.objects.filter(pk=notification.pk, state=State.PENDING).update(
                 state=State.SENDING, claimed_at=timezone.now()
             )
-    return notification
+    return notification, 0
 
 
 # --- The email ----------------------------------------------------------------------------------------------
@@ -176,22 +196,7 @@ def _absolute(link: str) -> str:
     return link if link.startswith(("http://", "https://")) else settings.SITE_URL + link
 
 
-class _Email(EmailMultiAlternatives):
-    """The outbox's email. When it carries a calendar invitation, its text/calendar alternative says the
-    iTIP method in its Content-Type ("text/calendar; method=REQUEST"): that is what makes Outlook and
-    Gmail show Accept and Decline."""
-
-    calendar_method = ""
-
-    def _add_bodies(self, msg):
-        msg = super()._add_bodies(msg)
-        for part in msg.walk():
-            if part.get_content_type() == "text/calendar":
-                part.set_param("method", self.calendar_method)
-        return msg
-
-
-def _with_invitation(message: _Email, subject: str) -> _Email:
+def _with_invitation(message: OutboxEmail, subject: str) -> OutboxEmail:
     """Add the calendar invitation of what the message is about, when there is one: as the calendar
     alternative (the invitation) and as an invite.ics attachment (for mail programs that show only
     attachments)."""
@@ -205,13 +210,13 @@ def _with_invitation(message: _Email, subject: str) -> _Email:
     return message
 
 
-def _email(notification: Notification) -> EmailMultiAlternatives:
+def _email(notification: Notification) -> OutboxEmail:
     """The row's email, its greeting and footer in the reader's language (its words already are)."""
     with override(language_of(notification.recipient or notification.login)):
         return _email_in_language(notification)
 
 
-def _email_in_language(notification: Notification) -> EmailMultiAlternatives:
+def _email_in_language(notification: Notification) -> OutboxEmail:
     recipient = notification.recipient
     to = notification.email or (recipient.email if recipient else "")
     essential = notification.kind in ESSENTIAL or recipient is None
@@ -236,7 +241,7 @@ def _email_in_language(notification: Notification) -> EmailMultiAlternatives:
             "List-Unsubscribe": f"<{context['unsubscribe']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
-    message = _Email(
+    message = OutboxEmail(
         subject=" ".join(render_to_string("emails/notification/subject.txt", context).split()),
         body=render_to_string("emails/notification/body.txt", context),
         to=[to],
@@ -276,26 +281,14 @@ def _update(notification: Notification, **values) -> int:
     return Notification.objects.filter(pk=notification.pk, state=State.SENDING).update(**values)
 
 
-# Recording a send need not wait for the disk: losing this write in a database crash is safe (the row
-# stays "sending" and is surfaced, never re-sent); the claim before it did wait.
-_MARK_SENT_SQL = """
-WITH no_wait AS (SELECT set_config('synchronous_commit', 'off', true))
-UPDATE profiles_notification SET state = 'sent', sent_at = %s, attempts = %s, last_error = ''
-FROM no_wait WHERE id = %s AND state = 'sending'
-"""
-
-
-def _mark_sent(notification: Notification) -> int:
-    attempts = notification.attempts + 1
-    if (
-        connection.vendor == "postgresql"
-        and notification.kind not in SECRET
-        and not connection.in_atomic_block
-    ):
-        with connection.cursor() as cursor:
-            cursor.execute(_MARK_SENT_SQL, [timezone.now(), attempts, notification.pk])
-            return cursor.rowcount
-    return _update(notification, state=State.SENT, sent_at=timezone.now(), attempts=attempts, last_error="")
+def _sent(notification: Notification) -> tuple[int, int | None]:
+    """Record that the row was sent: (how many rows this marked, the id the next claim is to mark). On
+    one statement the next claim marks it (see _CLAIM_ONE_SQL); a row whose link worked like a password
+    is marked here, with the link wiped."""
+    if _on_one_statement() and notification.kind not in SECRET:
+        return 0, notification.pk
+    values = {"sent_at": timezone.now(), "attempts": notification.attempts + 1, "last_error": ""}
+    return _update(notification, state=State.SENT, **values), None
 
 
 def _after_failure(notification: Notification, exc: BaseException, outcome: Outcome, now: datetime) -> None:
@@ -386,7 +379,13 @@ def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] |
     mailer = None
     chat = ChatSender()
     paused: set[str] = set()
-    while (notification := _claim(now, only, frozenset(paused))) is not None:
+    just_sent = None  # the row sent last, when the next claim is to mark it sent
+    while True:
+        notification, marked = _claim(now, only, frozenset(paused), just_sent)
+        sent += marked
+        if notification is None:
+            break
+        just_sent = None
         reason = _skip_reason(notification, email_off)
         if reason:
             _update(notification, state=State.SKIPPED, skip_reason=reason)
@@ -400,7 +399,8 @@ def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] |
                     log.warning("outbox: %s paused for this sweep (%s)", notification.channel, exc)
                     paused.add(notification.channel)
                 continue
-            sent += _mark_sent(notification)
+            marked, just_sent = _sent(notification)
+            sent += marked
             continue
         try:
             email = _email(notification)
@@ -425,7 +425,8 @@ def _send_loop(now: datetime, email_off: set[tuple[int, str]], only: list[int] |
             _close(mailer)
             mailer = None  # reconnect for the next row
             continue
-        sent += _mark_sent(notification)
+        marked, just_sent = _sent(notification)
+        sent += marked
     _close(mailer)
     chat.close()
     return sent

@@ -78,7 +78,7 @@ def test_claimers_on_their_own_connections_never_take_the_same_row():
     def claimer(mine: list[int]) -> None:
         try:
             start.wait()
-            while (notification := _claim(now, None)) is not None:
+            while (notification := _claim(now, None)[0]) is not None:
                 mine.append(notification.pk)
         except Exception as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
