@@ -312,7 +312,7 @@ _email_host = env_str("EMAIL_HOST", "" if DEBUG else "localhost")
 if _email_host:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "common.mail.EmailBackend",
             "OPTIONS": {
                 "host": _email_host,
                 "port": env_int("EMAIL_PORT", 25),

@@ -186,7 +186,7 @@ class SmtpServer:
         """A MAILERS setting that sends to this server."""
         return {
             "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "BACKEND": "common.mail.EmailBackend",
                 "OPTIONS": {"host": HOST, "port": self.port, "timeout": timeout},
             }
         }

@@ -288,7 +288,7 @@ def test_slack_down_does_not_hold_back_email_and_costs_no_attempt(settings, chat
 def test_a_mail_server_down_does_not_hold_back_slack(settings, chat, slack_mentor):
     settings.MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "common.mail.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 1},
         }
     }
