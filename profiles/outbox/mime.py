@@ -17,7 +17,6 @@ from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import format_datetime
 
@@ -27,8 +26,6 @@ from django.utils import timezone
 
 # Text that is ASCII with lines a server takes as they are goes as 7bit; anything else as
 # quoted-printable (readable in a mail program's "show source", unlike base64).
-_PLAIN = charsets.Charset("utf-8")
-_PLAIN.body_encoding = None
 _QUOTED = charsets.Charset("utf-8")
 _QUOTED.body_encoding = charsets.QP
 _MAX_LINE = 998  # RFC 5322's limit on a line's length
@@ -47,11 +44,16 @@ class _Classic(Compat32):
         return super()._fold(name, value, sanitize)
 
 
-def _text(content: str, subtype: str, policy) -> MIMEText:
+def _text(content: str, subtype: str, policy, **params: str) -> Message:
+    """A text part, its headers written out at once (MIMEText would parse them again to set each)."""
     content = content if content.endswith("\n") else content + "\n"  # as Django's builder ends it
     plain = content.isascii() and all(len(line) <= _MAX_LINE for line in content.splitlines())
-    part = MIMEText(content, subtype, _PLAIN if plain else _QUOTED, policy=policy)
-    del part["MIME-Version"]  # said once, on the message itself
+    part = Message(policy)
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"' + "".join(
+        f'; {k}="{v}"' for k, v in params.items()
+    )
+    part["Content-Transfer-Encoding"] = "7bit" if plain else "quoted-printable"
+    part.set_payload(content if plain else _QUOTED.body_encode(content))
     return part
 
 
@@ -96,10 +98,13 @@ class OutboxEmail(EmailMultiAlternatives):
             maintype, subtype = mimetype.split("/", 1)
             if maintype != "text":
                 return self.django_message(policy=policy)
-            part = _text(content.decode() if isinstance(content, bytes) else content, subtype, classic)
-            if mimetype == "text/calendar" and self.calendar_method:
-                part.set_param("method", self.calendar_method)
-            parts.append(part)
+            text = content.decode() if isinstance(content, bytes) else content
+            method = (
+                {"method": self.calendar_method}
+                if mimetype == "text/calendar" and self.calendar_method
+                else {}
+            )
+            parts.append(_text(text, subtype, classic, **method))
         msg = _multipart("alternative", parts, classic) if len(parts) > 1 else parts[0]
         if self.attachments:
             attachments = []
