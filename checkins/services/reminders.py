@@ -55,98 +55,115 @@ class _Plan:
     hour: int
 
 
-def _pairing_plans(pairing: Pairing, now: datetime) -> list[_Plan]:
+def _pairing_plans(pairing: Pairing, now: datetime, planned: set[tuple]) -> list[_Plan]:
+    """What is due for the pair's two sides. A reminder already in `planned` (its row's key) is left
+    out before its words are written: most ticks find nearly everything planned already."""
     program = pairing.program
     plans = []
     home = reverse("checkins:home")
     detail = reverse("pairings:detail", args=[pairing.pk])
     for side, person, partner in pairing.sides():
-        with override(language_of(person)):  # each reminder in its reader's language
-            today = local_today(person, now)
+        language = language_of(person)  # each reminder in its reader's language
+        today = local_today(person, now)
 
-            def add(kind, period, title, body, link, why, subject=f"pairing:{pairing.pk}", person=person):
-                plans.append(
-                    _Plan(person, kind, subject, str(period), title, body, link, why, program.send_hour)
-                )
+        def add(kind, period, link, words, subject=f"pairing:{pairing.pk}", person=person, language=language):
+            if (person.pk, kind, subject, str(period)) in planned:
+                return
+            with override(language):
+                title, body, why = words()
+            plans.append(_Plan(person, kind, subject, str(period), title, body, link, why, program.send_hour))
 
-            if pairing.is_awaiting:
-                waited = (today - pairing.created_at.date()).days
-                if not pairing.has_accepted(side) and waited >= ACCEPTANCE_GRACE_DAYS:
-                    add(
-                        Kind.ACCEPTANCE_PENDING,
-                        pairing.created_at.date(),
+        if pairing.is_awaiting:
+            waited = (today - pairing.created_at.date()).days
+            if not pairing.has_accepted(side) and waited >= ACCEPTANCE_GRACE_DAYS:
+                add(
+                    Kind.ACCEPTANCE_PENDING,
+                    pairing.created_at.date(),
+                    detail,
+                    lambda partner=partner, waited=waited: (
                         _("%(name)s is waiting for your answer") % {"name": partner.full_name},
                         _(
                             "Please say whether you want to work together. Saying no is fine; only HR sees why."
                         ),
-                        detail,
                         _("You haven't answered the pairing introduction for %(days)s days.")
                         % {"days": waited},
-                    )
-                continue
-            if not pairing.is_active:
-                continue
-            agreement = getattr(pairing, "agreement", None)
-            if agreement and not getattr(agreement, f"{side}_confirmed_at") and pairing.activated_at:
-                if (today - pairing.activated_at.date()).days >= AGREEMENT_GRACE_DAYS:
-                    add(
-                        Kind.AGREEMENT_PENDING,
-                        pairing.activated_at.date(),
+                    ),
+                )
+            continue
+        if not pairing.is_active:
+            continue
+        agreement = getattr(pairing, "agreement", None)
+        if agreement and not getattr(agreement, f"{side}_confirmed_at") and pairing.activated_at:
+            days = (today - pairing.activated_at.date()).days
+            if days >= AGREEMENT_GRACE_DAYS:
+                add(
+                    Kind.AGREEMENT_PENDING,
+                    pairing.activated_at.date(),
+                    detail,
+                    lambda days=days: (
                         _("Your agreement is waiting for you"),
                         _("Agree together how you'll work, add goals on both sides, then confirm."),
-                        detail,
                         _(
                             "Your pairing started %(days)s days ago and you haven't confirmed the agreement yet."
                         )
-                        % {"days": (today - pairing.activated_at.date()).days},
-                    )
-            due = pairing.next_checkin_due
-            if due:
-                if not pairing.is_overdue_on(today) and (due - today).days <= program.reminder_days_before:
-                    add(
-                        Kind.CHECKIN_UPCOMING,
-                        due,
+                        % {"days": days},
+                    ),
+                )
+        due = pairing.next_checkin_due
+        if due:
+            if not pairing.is_overdue_on(today) and (due - today).days <= program.reminder_days_before:
+                add(
+                    Kind.CHECKIN_UPCOMING,
+                    due,
+                    home,
+                    lambda partner=partner, due=due: (
                         _("Your check-in with %(name)s is due by %(date)s")
                         % {"name": partner.full_name, "date": date_text(due)},
                         _("Plan it if you haven't, and download the calendar invite."),
-                        home,
                         _("Your program reminds you %(days)s days before each check-in is due.")
                         % {"days": program.reminder_days_before},
-                    )
-                elif pairing.is_overdue_on(today):
-                    add(
-                        Kind.CHECKIN_OVERDUE,
-                        due,
+                    ),
+                )
+            elif pairing.is_overdue_on(today):
+                add(
+                    Kind.CHECKIN_OVERDUE,
+                    due,
+                    home,
+                    lambda partner=partner, due=due: (
                         _("Your check-in with %(name)s is overdue") % {"name": partner.full_name},
                         _("It was due on %(date)s. A short call counts: log it when it's done.")
                         % {"date": date_text(due)},
-                        home,
                         _("The last check-in was more than %(days)s days ago (the pair's cadence).")
                         % {"days": pairing.cadence_days},
-                    )
-            last = pairing.last_checkin_on or (pairing.activated_at.date() if pairing.activated_at else None)
-            if last and (today - last).days >= INACTIVITY_DAYS:
-                add(
-                    Kind.INACTIVITY,
-                    last,
+                    ),
+                )
+        last = pairing.last_checkin_on or (pairing.activated_at.date() if pairing.activated_at else None)
+        if last and (today - last).days >= INACTIVITY_DAYS:
+            add(
+                Kind.INACTIVITY,
+                last,
+                home,
+                lambda last=last: (
                     _("Three weeks without a check-in"),
                     _("Both of you are busy; a 20-minute call keeps the two-way street open."),
-                    home,
                     _("No check-in has been logged since %(date)s.") % {"date": date_text(last)},
-                )
-            if pairing.activated_at:
-                weeks = (today - pairing.activated_at.date()).days // 7
-                review = weeks // program.goal_review_weeks
-                if review >= 1:
-                    add(
-                        Kind.GOAL_REVIEW,
-                        f"review-{review}",
+                ),
+            )
+        if pairing.activated_at:
+            weeks = (today - pairing.activated_at.date()).days // 7
+            review = weeks // program.goal_review_weeks
+            if review >= 1:
+                add(
+                    Kind.GOAL_REVIEW,
+                    f"review-{review}",
+                    reverse("checkins:goal_review", args=[pairing.pk]),
+                    lambda: (
                         _("Time for a goal review"),
                         _("Where does each goal stand, on both sides?"),
-                        reverse("checkins:goal_review", args=[pairing.pk]),
                         _("Your program asks for a goal review every %(weeks)s weeks.")
                         % {"weeks": program.goal_review_weeks},
-                    )
+                    ),
+                )
     return plans
 
 
@@ -284,7 +301,8 @@ def notifications_plan(*, now: datetime | None = None) -> int:
         .select_related("program", "agreement", "mentor__person__user", "mentee__person__user")
         .defer("agreement__confidentiality", "agreement__off_limits")
     )
-    plans = [p for pairing in pairings for p in _pairing_plans(pairing, now)]
+    planned = _planned_pairing_reminders(now)
+    plans = [p for pairing in pairings for p in _pairing_plans(pairing, now, planned)]
     plans += _survey_plans(now)
     # Once a month's report has been planned for everyone, there is nothing to add until the next one.
     plans += _report_plans(now) if _report_due(now) else []
@@ -304,6 +322,23 @@ def notifications_plan(*, now: datetime | None = None) -> int:
         for p in plans
     ]
     return len(plan(messages, now=now))
+
+
+# A pairing's reminders planned within this many days are looked up before planning (older ones cannot
+# come due again: their period, a date or a review number, has passed).
+PLANNED_LOOKBACK_DAYS = 120
+
+
+def _planned_pairing_reminders(now: datetime) -> set[tuple]:
+    """The keys (recipient, kind, subject, period) of the pairings' email reminders planned lately. Only
+    spares the writing of words: the outbox's unique key is what makes planning twice a no-op."""
+    return set(
+        Notification.objects.filter(
+            channel=Notification.Channel.EMAIL,
+            subject__startswith="pairing:",
+            created_at__gte=now - timedelta(days=PLANNED_LOOKBACK_DAYS),
+        ).values_list("recipient_id", "kind", "subject", "period")
+    )
 
 
 def _report_due(now: datetime) -> bool:
