@@ -10,6 +10,8 @@ Who sees what (each rule has a test):
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -35,9 +37,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.db import among_ids, of_ids
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
 from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
 from profiles.models import Person, User
+from programs.models import Enrollment
 from programs.selectors import pending_enrollment_count
 
 from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Reflection
@@ -253,7 +257,9 @@ def _count(model, *, extra: Q | None = None):
 
 
 # One side's directory entry is inactive: they left, and HR decides whether the pair ends or is re-matched.
-LEAVER_Q = Q(mentor__person__is_active=False) | Q(mentee__person__is_active=False)
+_LEFT = {"is_active": False}  # a person who has left
+_SIDES = ("mentor", "mentee")
+LEAVER_Q = reduce(or_, (Q(**{f"{side}__person__{k}": v for k, v in _LEFT.items()}) for side in _SIDES))
 
 
 def asks_fit(*, checkin: CheckIn) -> bool:
@@ -274,9 +280,12 @@ def _doubting_fit() -> list[int]:
 
 def _with_leaver() -> list[int]:
     """Active pairings one of whose people has left (LEAVER_Q), found from the leavers (a few percent of
-    the directory, indexed) rather than by joining every active pairing to both its people."""
+    the directory, indexed), their enrollments and then the pairings on either side, each step by an
+    index (joining every enrollment to its person would read the whole table: 40 ms at 100,000)."""
+    leavers = list(Person.objects.filter(**_LEFT).order_by().values_list("pk", flat=True))
+    leaving = list(of_ids(Enrollment.objects.order_by(), "person", leavers).values_list("pk", flat=True))
     active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by().values_list("pk", flat=True)
-    first, *others = (active.filter(Q(side)) for side in LEAVER_Q.children)  # one query per side
+    first, *others = (of_ids(active, side, leaving) for side in _SIDES)  # one index scan per side
     return list(first.union(*others).order_by())
 
 
@@ -301,7 +310,7 @@ def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
         return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
     def among(ids):
-        return flag(Q(pk__in=ids)) if ids else Value(0, output_field=IntegerField())
+        return flag(among_ids(Pairing, "id", ids)) if ids else Value(0, output_field=IntegerField())
 
     return pairings.annotate(
         is_late=flag(late_q(today)),

@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, DateField, Field, Model, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import DateField, Field, Model
 
 BATCH_SIZE = 1000  # rows per statement where the ORM's bulk methods write
 PROGRESS_ROWS = 10_000  # rows between two reports to a progress callback
@@ -22,25 +21,6 @@ PROGRESS_ROWS = 10_000  # rows between two reports to a progress callback
 def fast_writes() -> bool:
     """Whether the database takes COPY and hands out primary keys before the insert."""
     return connection.vendor == "postgresql"
-
-
-def of_ids(queryset: QuerySet, field: str, ids) -> QuerySet:
-    """The rows of `queryset` whose `field` (a column of its own table) is one of `ids`. On PostgreSQL one
-    array parameter (= ANY(%s)): an IN list of ten thousand placeholders costs Django and psycopg a
-    tenth of a second to build and parse. Elsewhere an IN list."""
-    if not fast_writes():
-        return queryset.filter(**{f"{field}__in": ids})
-    meta, quote = queryset.model._meta, connection.ops.quote_name
-    model_field = meta.get_field(field)
-    column = f"{quote(meta.db_table)}.{quote(model_field.column)}"
-    # The array in the column's own type: psycopg would send small ids as integer[], and bigint =
-    # integer cannot be hashed, so PostgreSQL would compare each row with every id in turn.
-    array_type = f"{model_field.db_type(connection)}[]"
-    # Names and type from the model, quoted; the ids are a parameter.
-    condition = RawSQL(  # noqa: S611
-        f"{column} = ANY(%s::{array_type})", [list(ids)], output_field=BooleanField()
-    )
-    return queryset.filter(condition)
 
 
 def ids_reserve(model: type[Model], count: int) -> list[int]:

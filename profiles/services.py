@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from common.db import of_ids
 from common.text import in_sentence
 
 from . import audit
@@ -31,7 +32,7 @@ from .importing import (
     parse_employee_csv,
     plan_import,
 )
-from .importing_writes import fast_writes, ids_reserve, of_ids, rows_insert, rows_update
+from .importing_writes import fast_writes, ids_reserve, rows_insert, rows_update
 from .models import (
     HISTORY_FIELDS,
     AuditEvent,
