@@ -1,19 +1,24 @@
 """The outbox's SMTP backend answers for every address as Django's does (common/mail.py)."""
 
 import pytest
+from django.core.mail import mailers
 from django.core.mail.backends import smtp
+from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from common.mail import PLAIN_ADDRESS, EmailBackend
 
+MAILERS = {"default": {"BACKEND": "common.mail.EmailBackend", "OPTIONS": {"host": "127.0.0.1", "port": 25}}}
+
 
 @pytest.fixture(scope="module")
 def backend():
-    return EmailBackend(
-        host="127.0.0.1", port=25, username="", password="", use_tls=False, use_ssl=False, timeout=5,
-        ssl_keyfile="", ssl_certfile="",
-    )  # fmt: skip
+    """The outbox's backend as the app gets it (no connection is opened: only addresses are prepared)."""
+    with override_settings(MAILERS=MAILERS):
+        mailer = mailers.default
+    assert isinstance(mailer, EmailBackend)
+    return mailer
 
 
 @given(st.from_regex(PLAIN_ADDRESS, fullmatch=True))
