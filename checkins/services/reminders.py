@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from common.text import in_sentence
+from pairings.messages import PAIRING_REMINDERS
+from pairings.messages import subject as pairing_subject
 from pairings.models import Pairing
 from profiles.models import Notification, Person
 from profiles.outbox import (
@@ -62,11 +64,12 @@ def _pairing_plans(pairing: Pairing, now: datetime, planned: set[tuple]) -> list
     plans = []
     home = reverse("checkins:home")
     detail = reverse("pairings:detail", args=[pairing.pk])
+    subject = pairing_subject(pairing)
     for side, person, partner in pairing.sides():
         language = language_of(person)  # each reminder in its reader's language
         today = local_today(person, now)
 
-        def add(kind, period, link, words, subject=f"pairing:{pairing.pk}", person=person, language=language):
+        def add(kind, period, link, words, person=person, language=language):
             if (person.pk, kind, subject, str(period)) in planned:
                 return
             with override(language):
@@ -226,7 +229,7 @@ def _hr_plans(hr_people: list[Person], active: list[Pairing], now: datetime, dig
                     _Plan(
                         person,
                         Kind.HR_OVERDUE,
-                        f"pairing:{pairing.pk}",
+                        pairing_subject(pairing),
                         str(pairing.next_checkin_due),
                         _("%(a)s and %(b)s are overdue by more than a cadence")
                         % {"a": pairing.mentor.person.full_name, "b": pairing.mentee.person.full_name},
@@ -335,7 +338,7 @@ def _planned_pairing_reminders(now: datetime) -> set[tuple]:
     return set(
         Notification.objects.filter(
             channel=Notification.Channel.EMAIL,
-            subject__startswith="pairing:",
+            kind__in=PAIRING_REMINDERS,
             created_at__gte=now - timedelta(days=PLANNED_LOOKBACK_DAYS),
         ).values_list("recipient_id", "kind", "subject", "period")
     )
