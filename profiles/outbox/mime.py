@@ -19,6 +19,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.policy import Compat32
 from email.utils import format_datetime
+from functools import cache
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -42,6 +43,12 @@ class _Classic(Compat32):
             if length <= (self.max_line_length or 78) or (length <= _MAX_LINE and " " not in value):
                 return f"{name}: {value}{self.linesep}"
         return super()._fold(name, value, sanitize)
+
+
+@cache
+def _classic(linesep: str) -> _Classic:
+    """The policy for a line ending (policies are immutable: one each, not one per message)."""
+    return _Classic(linesep=linesep)
 
 
 def _text(content: str, subtype: str, policy, **params: str) -> Message:
@@ -92,7 +99,7 @@ class OutboxEmail(EmailMultiAlternatives):
         addresses = [self.from_email, *self.to, *self.cc, *self.reply_to]
         if not all(address.isascii() for address in addresses) or self.bcc:
             return self.django_message(policy=policy)
-        classic = _Classic(linesep=policy.linesep)
+        classic = _classic(policy.linesep)
         parts = [_text(self.body, self.content_subtype, classic)]
         for content, mimetype in self.alternatives:
             maintype, subtype = mimetype.split("/", 1)
