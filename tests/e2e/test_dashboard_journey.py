@@ -67,3 +67,16 @@ def test_a_leader_reads_the_dashboard_exports_a_table_and_prints_a_board_report(
     pdf = page.pdf(path=str(tmp_path / "board-report.pdf"), format="A4", print_background=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3
+
+    # A phone turned sideways and back, or a window made narrow: until Chart.js has redrawn a chart at the
+    # new width (its ResizeObserver fires a frame or more later; here it never does), the chart's canvas
+    # still has the old width in pixels, and it must not make the page wider than the screen. A tester's
+    # run once saw the dashboard 721 px wider than a 390 px phone in that frame.
+    page.emulate_media(media="screen")
+    page.add_init_script("window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/dashboards/")
+    expect(page.locator("#chart-funnel")).to_have_attribute("role", "img")
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the dashboard is {overflow} px wider than a phone before its charts redraw"
