@@ -13,15 +13,20 @@ from datetime import date, datetime, time, timedelta
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
     Count,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -31,17 +36,17 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, Least, RowNumber
+from django.db.models.lookups import GreaterThanOrEqual
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from common.db import among_ids, of_ids
+from common.db import among_ids
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
 from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
 from profiles.models import Person, User
-from programs.models import Enrollment
 from programs.selectors import pending_enrollment_count
 
 from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Reflection
@@ -273,68 +278,109 @@ def _poor_fit_answers() -> QuerySet[Reflection]:
     return Reflection.objects.filter(fit=Reflection.Fit.POOR)
 
 
-def _doubting_fit() -> list[int]:
-    """Pairings where someone answered "no" to "is this pairing a good fit?"."""
-    return list(_poor_fit_answers().order_by().values_list("checkin__pairing_id", flat=True).distinct())
+class _StartOfDay(Func):
+    """The first instant of a date in a named time zone (PostgreSQL: date::timestamp AT TIME ZONE tz)."""
+
+    arg_joiner = "::timestamp AT TIME ZONE "
+    template = "(%(expressions)s)"
+    output_field = DateTimeField()
 
 
-def _with_leaver() -> list[int]:
-    """Active pairings one of whose people has left (LEAVER_Q), found from the leavers (a few percent of
-    the directory, indexed), their enrollments and then the pairings on either side, each step by an
-    index (joining every enrollment to its person would read the whole table: 40 ms at 100,000)."""
-    leavers = list(Person.objects.filter(**_LEFT).order_by().values_list("pk", flat=True))
-    leaving = list(of_ids(Enrollment.objects.order_by(), "person", leavers).values_list("pk", flat=True))
-    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by().values_list("pk", flat=True)
-    first, *others = (of_ids(active, side, leaving) for side in _SIDES)  # one index scan per side
-    return list(first.union(*others).order_by())
+def company_today(now: datetime | None = None) -> date:
+    """The company's day (settings.TIME_ZONE), not the reader's: a pair turns late for everyone at once,
+    so pair health lists the same pairs in the same order whoever opens it, wherever they are."""
+    return timezone.localdate(now or timezone.now(), timezone=timezone.get_default_timezone())
 
 
-def _risk_flags(pairings: QuerySet[Pairing]) -> QuerySet[Pairing]:
-    today = timezone.localdate()
-    recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
-    with_concern = list(
-        Concern.objects.exclude(status=Concern.Status.RESOLVED)
-        .order_by()
-        .values_list("pairing_id", flat=True)
-        .distinct()
-    )
-    cancelling = list(
-        Cancellation.objects.filter(created_at__gte=recent)
-        .values("pairing_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=REPEATED_CANCELLATIONS)
-        .values_list("pairing_id", flat=True)
-    )
+def _marked_by_database() -> bool:
+    """Whether the database marks a pairing whose risk is to be worked out again (checkins migration
+    0011: PostgreSQL). Elsewhere (the embedded SQLite default) every read works out every pairing."""
+    return connection.vendor == "postgresql"
 
-    def flag(condition: Q):
+
+def _risk_flags(pairings: QuerySet[Pairing], *, now: datetime) -> QuerySet[Pairing]:
+    """The one definition of "at risk": each flag as 0 or 1 and their sum (risk_now), per pairing, read
+    from its own row and its own concerns, cancellations and answers; and when a dated flag may change
+    next without any write (changes_at): the pair turns late, or a cancellation leaves the 60 days."""
+    today = company_today(now)
+    recent = now - timedelta(days=RECENT_CANCELLATION_DAYS)
+    in_window = Cancellation.objects.filter(pairing=OuterRef("pk"), created_at__gte=recent).order_by()
+
+    def flag(condition):
         return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
-    def among(ids):
-        return flag(among_ids(Pairing, "id", ids)) if ids else Value(0, output_field=IntegerField())
-
+    open_concerns = Concern.objects.filter(pairing=OuterRef("pk")).exclude(status=Concern.Status.RESOLVED)
+    oldest_in_window = Subquery(in_window.values("pairing").annotate(first=Min("created_at")).values("first"))
     return pairings.annotate(
         is_late=flag(late_q(today)),
         is_falling=flag(Q(rating_trend__lt=0)),
-        is_cancelling=among(cancelling),
-        has_concern=among(with_concern),
-        has_leaver=among(_with_leaver()),
-        doubts_fit=among(_doubting_fit()),
-    ).annotate(
-        risk=F("is_late")
+        is_cancelling=flag(
+            GreaterThanOrEqual(_count(Cancellation, extra=Q(created_at__gte=recent)), REPEATED_CANCELLATIONS)
+        ),
+        has_concern=flag(Exists(open_concerns)),
+        has_leaver=flag(LEAVER_Q),
+        doubts_fit=flag(Exists(_poor_fit_answers().filter(checkin__pairing=OuterRef("pk")))),
+        risk_now=F("is_late")
         + F("is_falling")
         + F("is_cancelling")
         + F("has_concern")
         + F("has_leaver")
-        + F("doubts_fit")
+        + F("doubts_fit"),
+        changes_at=Least(
+            Case(
+                When(late_from__gt=today, then=_StartOfDay(F("late_from"), Value(settings.TIME_ZONE))),
+                output_field=DateTimeField(),
+            ),
+            ExpressionWrapper(
+                oldest_in_window + Value(timedelta(days=RECENT_CANCELLATION_DAYS)),
+                output_field=DateTimeField(),
+            ),
+        )
+        if _marked_by_database()
+        else Value(None, output_field=DateTimeField()),
     )
+
+
+def refresh_stored_risk(*, now: datetime | None = None) -> int:
+    """Work out the stored risk (Pairing.risk) of the active pairings the database marked (an input of a
+    flag changed: checkins migration 0011) or whose dated flag is due to change, by _risk_flags. Returns
+    how many rows it stored. Cheap when nothing changed: one index scan that finds no row.
+
+    The rows are taken FOR UPDATE SKIP LOCKED: a row a writer is marking right now is left for the next
+    refresh (it stays marked), and the flags are read in a later statement than the lock, so they see
+    every change committed before it (see the migration)."""
+    now = now or timezone.now()
+    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by()
+    live = _risk_flags(Pairing.objects.filter(pk=OuterRef("pk")), now=now).order_by()
+    stored = {
+        "risk": Subquery(live.values("risk_now")[:1]),
+        "risk_changes_at": Subquery(live.values("changes_at")[:1]),
+    }
+    if not _marked_by_database():
+        return active.update(**stored)
+    with transaction.atomic():
+        stale = list(
+            active.filter(Q(risk__isnull=True) | Q(risk_changes_at__lte=now))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if not stale:
+            return 0
+        with connection.cursor() as cursor:  # only the refresh stores a risk (the migration's trigger)
+            cursor.execute("SELECT set_config('twoway.risk_refresh', 'on', true)")
+        try:
+            return Pairing.objects.filter(among_ids(Pairing, "id", stale)).update(**stored)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('twoway.risk_refresh', 'off', true)")
 
 
 def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     """The ids of active pairings in pair-health order: at-risk pairs first, then by next check-in due.
 
-    Sorting touches the pairing table alone (the flags come from columns the check-in services keep up
-    to date and from two small id lists), so it stays cheap at any size; pair_health_details then
-    loads the rows of one page with what HR may see: dates, counts, statuses.
+    The order is an index scan of the pairing table at any size: each pairing stores how many at-risk
+    flags hold (refresh_stored_risk keeps it up to date by the one definition, _risk_flags); then
+    pair_health_details loads the rows of one page with what HR may see: dates, counts, statuses.
 
     At risk when: overdue by more than half a cadence, ratings falling (a direction, never the
     ratings), repeated cancellations (2 or more in 60 days), an open concern, one of the pair has left,
@@ -342,10 +388,13 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     """
     if not user.is_hr_admin:
         raise PermissionDenied
+    refresh_stored_risk()
     pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
     if program_id:
         pairings = pairings.filter(program_id=program_id)
-    return _risk_flags(pairings).order_by("-risk", "next_checkin_due", "pk").values_list("pk", flat=True)
+    return pairings.order_by(F("risk").desc(nulls_last=True), "next_checkin_due", "pk").values_list(
+        "pk", flat=True
+    )
 
 
 @dataclass(frozen=True)
@@ -380,7 +429,7 @@ class PairHealth:
     # The same rules as _risk_flags, read off this row's own columns and counts.
     @property
     def is_late(self) -> bool:
-        return self.late_from is not None and self.late_from <= timezone.localdate()
+        return self.late_from is not None and self.late_from <= company_today()
 
     @property
     def is_falling(self) -> bool:
@@ -430,16 +479,20 @@ def pair_health_details(ids: list[int]) -> list[PairHealth]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
+def _at_risk() -> QuerySet[Pairing]:
+    refresh_stored_risk()
+    return Pairing.objects.filter(status=Pairing.Status.ACTIVE, risk__gt=0)
+
+
 def at_risk_pairing_ids() -> set[int]:
     """Active pairings at risk now, by the one definition pair health uses (_risk_flags)."""
-    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
-    return set(_risk_flags(active).filter(risk__gt=0).values_list("pk", flat=True))
+    return set(_at_risk().values_list("pk", flat=True))
 
 
 def digest_figures() -> dict[str, int]:
     """The HR weekly digest's counts: at-risk pairs, enrollments waiting, open concerns, conflicts."""
     return {
-        "risk": _risk_flags(Pairing.objects.filter(status=Pairing.Status.ACTIVE)).filter(risk__gt=0).count(),
+        "risk": _at_risk().count(),
         "pending": pending_enrollment_count(),
         "concerns": Concern.objects.exclude(status=Concern.Status.RESOLVED).count(),
         "conflicts": conflict_count(),

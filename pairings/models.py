@@ -192,6 +192,12 @@ class Pairing(models.Model):
     # Overdue by more than half a cadence from this day on: the "late" flag of pair health.
     late_from = models.DateField(null=True, blank=True)
     rating_trend = models.SmallIntegerField(default=0, help_text="-1 falling, 0 steady or unknown, 1 rising")
+    # Pair health's order, stored so that a page of it is an index scan at any size: how many of the
+    # at-risk flags hold (checkins.selectors' one definition works it out), and when a dated flag may
+    # change next (a pair turning late, a cancellation leaving the 60 days). NULL: to be worked out again,
+    # which the database marks whenever one of the flags' inputs changes (checkins migration 0011).
+    risk = models.SmallIntegerField(null=True, blank=True, editable=False)
+    risk_changes_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -204,6 +210,24 @@ class Pairing(models.Model):
                 name="pairing_one_live_per_pair",
             ),
             models.CheckConstraint(condition=~models.Q(mentor=models.F("mentee")), name="pairing_two_people"),
+        ]
+        _active = models.Q(status="active")
+        indexes = [
+            # Pair health: at-risk first, then by next check-in due; for all programs and for one.
+            models.Index(
+                models.F("risk").desc(), "next_checkin_due", "id", condition=_active, name="pairing_health_order"
+            ),
+            models.Index(
+                "program",
+                models.F("risk").desc(),
+                "next_checkin_due",
+                "id",
+                condition=_active,
+                name="pairing_health_program",
+            ),
+            # The rows to work out again: marked (NULL), or a dated flag due to change.
+            models.Index("id", condition=_active & models.Q(risk__isnull=True), name="pairing_risk_stale"),
+            models.Index("risk_changes_at", condition=_active, name="pairing_risk_changes"),
         ]
 
     def __str__(self):
