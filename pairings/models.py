@@ -215,7 +215,11 @@ class Pairing(models.Model):
         indexes = [
             # Pair health: at-risk first, then by next check-in due; for all programs and for one.
             models.Index(
-                models.F("risk").desc(), "next_checkin_due", "id", condition=_active, name="pairing_health_order"
+                models.F("risk").desc(),
+                "next_checkin_due",
+                "id",
+                condition=_active,
+                name="pairing_health_order",
             ),
             models.Index(
                 "program",
