@@ -351,13 +351,16 @@ def refresh_stored_risk(*, now: datetime | None = None) -> int:
     every change committed before it (see the migration)."""
     now = now or timezone.now()
     active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by()
-    live = _risk_flags(Pairing.objects.filter(pk=OuterRef("pk")), now=now).order_by()
-    stored = {
-        "risk": Subquery(live.values("risk_now")[:1]),
-        "risk_changes_at": Subquery(live.values("changes_at")[:1]),
-    }
+
+    def stored():  # built only when there is something to store: building it costs some milliseconds
+        live = _risk_flags(Pairing.objects.filter(pk=OuterRef("pk")), now=now).order_by()
+        return {
+            "risk": Subquery(live.values("risk_now")[:1]),
+            "risk_changes_at": Subquery(live.values("changes_at")[:1]),
+        }
+
     if not _marked_by_database():
-        return active.update(**stored)
+        return active.update(**stored())
     with transaction.atomic():
         stale = list(
             active.filter(Q(risk__isnull=True) | Q(risk_changes_at__lte=now))
@@ -369,7 +372,7 @@ def refresh_stored_risk(*, now: datetime | None = None) -> int:
         with connection.cursor() as cursor:  # only the refresh stores a risk (the migration's trigger)
             cursor.execute("SELECT set_config('twoway.risk_refresh', 'on', true)")
         try:
-            return Pairing.objects.filter(among_ids(Pairing, "id", stale)).update(**stored)
+            return Pairing.objects.filter(among_ids(Pairing, "id", stale)).update(**stored())
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('twoway.risk_refresh', 'off', true)")
@@ -392,9 +395,9 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     pairings = Pairing.objects.filter(status=Pairing.Status.ACTIVE)
     if program_id:
         pairings = pairings.filter(program_id=program_id)
-    return pairings.order_by(F("risk").desc(nulls_last=True), "next_checkin_due", "pk").values_list(
-        "pk", flat=True
-    )
+    # A row still marked (NULL: a writer held it during the refresh) sorts first on PostgreSQL, as the
+    # index does: at the top until the next read works it out, rather than hidden at the bottom.
+    return pairings.order_by("-risk", "next_checkin_due", "pk").values_list("pk", flat=True)
 
 
 @dataclass(frozen=True)
