@@ -41,3 +41,15 @@ def checkin(active_pairing, mentor):
         shared_notes="SHARED-x",
         reflection=reflection(private_notes="PRIVATE-mentor", rating=2),
     )
+
+
+def cancel_meeting(pairing, person, *, new_starts_at=None):
+    """Plan a video meeting in 3 days through the service, then cancel it (or move it to new_starts_at)."""
+    meeting = services.meeting_plan(
+        pairing=pairing,
+        person=person,
+        starts_at=timezone.now() + timedelta(days=3),
+        duration_minutes=45,
+        meeting_format="video",
+    )
+    return services.meeting_cancel(meeting=meeting, person=person, new_starts_at=new_starts_at)

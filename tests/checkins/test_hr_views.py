@@ -11,6 +11,7 @@ from pairings.models import Pairing
 from pairings.services import pairing_set_rhythm
 from profiles.models import Person
 from programs.models import Enrollment
+from tests.checkins.conftest import cancel_meeting
 from tests.factories import ProgramFactory
 from tests.helpers import PERSONAS, queries_of
 
@@ -212,14 +213,7 @@ def test_at_risk_pairs_come_first_with_their_reasons(client, hr_admin):
     pairing_set_rhythm(pairing=overdue, last_checkin_on=today - timedelta(days=30), rating_trend=0)
     senior = cancelling.mentee.person
     for _i in range(2):
-        meeting = services.meeting_plan(
-            pairing=cancelling,
-            person=senior,
-            starts_at=timezone.now() + timedelta(days=3),
-            duration_minutes=45,
-            meeting_format="video",
-        )
-        services.meeting_cancel(meeting=meeting, person=senior)
+        cancel_meeting(cancelling, senior)
 
     client.force_login(hr_admin)
     html = client.get(reverse("checkins:pair_health")).content.decode()

@@ -16,7 +16,7 @@ from pairings.models import Pairing
 from pairings.services import pairing_set_rhythm
 from profiles.models import Person
 from profiles.services import people_leave
-from tests.checkins.conftest import log_checkin, reflection
+from tests.checkins.conftest import cancel_meeting, log_checkin, reflection
 
 pytestmark = pytest.mark.django_db
 
@@ -40,14 +40,7 @@ def _risk(pairing, now=None) -> int:
 
 def _cancel_twice(pairing, person):
     for _i in range(2):
-        meeting = services.meeting_plan(
-            pairing=pairing,
-            person=person,
-            starts_at=timezone.now() + timedelta(days=3),
-            duration_minutes=45,
-            meeting_format="video",
-        )
-        services.meeting_cancel(meeting=meeting, person=person)
+        cancel_meeting(pairing, person)
 
 
 def test_a_concern_raised_and_resolved_moves_the_pair_in_and_out(active_pairing, mentor, hr_admin):
