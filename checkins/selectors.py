@@ -424,10 +424,10 @@ class PairHealth:
 
     @property
     def overdue_days(self) -> int:
-        """Days since the check-in was due; 0 when it isn't due yet."""
+        """Days since the check-in was due, on the company's day as is_late counts; 0 when not due yet."""
         if self.next_checkin_due is None:
             return 0
-        return max(0, (timezone.localdate() - self.next_checkin_due).days)
+        return max(0, (company_today() - self.next_checkin_due).days)
 
     # The same rules as _risk_flags, read off this row's own columns and counts.
     @property
