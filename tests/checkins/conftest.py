@@ -43,8 +43,9 @@ def checkin(active_pairing, mentor):
     )
 
 
-def cancel_meeting(pairing, person, *, new_starts_at=None):
-    """Plan a video meeting in 3 days through the service, then cancel it (or move it to new_starts_at)."""
+def cancel_meeting(pairing, person, *, by=None, new_starts_at=None):
+    """Plan a video meeting in 3 days through the service, then cancel it (or move it to new_starts_at),
+    asked by `by` (the planner unless given)."""
     meeting = services.meeting_plan(
         pairing=pairing,
         person=person,
@@ -52,4 +53,4 @@ def cancel_meeting(pairing, person, *, new_starts_at=None):
         duration_minutes=45,
         meeting_format="video",
     )
-    return services.meeting_cancel(meeting=meeting, person=person, new_starts_at=new_starts_at)
+    return services.meeting_cancel(meeting=meeting, person=by or person, new_starts_at=new_starts_at)

@@ -40,7 +40,7 @@ from profiles.models import Notification, Person, PersonHistory
 from profiles.services import directory_history_record
 from programs import services as program_services
 from programs.models import Survey
-from tests.checkins.conftest import log_checkin, reflection
+from tests.checkins.conftest import cancel_meeting, log_checkin, reflection
 from tests.factories import EnrollmentFactory, PersonFactory, ProgramFactory, UserFactory
 from tests.helpers import PERSONAS, count_queries
 
@@ -122,16 +122,7 @@ def company(hr_admin):
             )
             services.reflection_add(checkin=checkin, person=mentee, reflection=reflection(rating=5))
         if index < 3:
-            meeting = services.meeting_plan(
-                pairing=pairing,
-                person=mentor,
-                starts_at=timezone.now() + timedelta(days=3),
-                duration_minutes=45,
-                meeting_format="video",
-            )
-            services.meeting_cancel(
-                meeting=meeting, person=mentee, new_starts_at=timezone.now() + timedelta(days=5)
-            )
+            cancel_meeting(pairing, mentor, by=mentee, new_starts_at=timezone.now() + timedelta(days=5))
     for index, pairing in enumerate(pairings):
         services.action_record(
             pairing=pairing,
