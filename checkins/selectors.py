@@ -10,12 +10,11 @@ Who sees what (each rule has a test):
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
-from functools import reduce
+from functools import partial, reduce
 from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -43,9 +42,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from common.db import among_ids
-from pairings.models import Goal, Pairing, Side, cadence_expression, late_q
+from pairings.models import Goal, Pairing, Side, cadence_expression, late_q, risk_marked_by_database
 from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
+from pairings.services import pairings_risk_store
 from profiles.models import Person, User
 from programs.selectors import pending_enrollment_count
 
@@ -292,12 +291,6 @@ def company_today(now: datetime | None = None) -> date:
     return timezone.localdate(now or timezone.now(), timezone=timezone.get_default_timezone())
 
 
-def _marked_by_database() -> bool:
-    """Whether the database marks a pairing whose risk is to be worked out again (checkins migration
-    0011: PostgreSQL). Elsewhere (the embedded SQLite default) every read works out every pairing."""
-    return connection.vendor == "postgresql"
-
-
 def _risk_flags(pairings: QuerySet[Pairing], *, now: datetime) -> QuerySet[Pairing]:
     """The one definition of "at risk": each flag as 0 or 1 and their sum (risk_now), per pairing, read
     from its own row and its own concerns, cancellations and answers; and when a dated flag may change
@@ -336,46 +329,17 @@ def _risk_flags(pairings: QuerySet[Pairing], *, now: datetime) -> QuerySet[Pairi
                 output_field=DateTimeField(),
             ),
         )
-        if _marked_by_database()
+        if risk_marked_by_database()
         else Value(None, output_field=DateTimeField()),
     )
 
 
 def refresh_stored_risk(*, now: datetime | None = None) -> int:
-    """Work out the stored risk (Pairing.risk) of the active pairings the database marked (an input of a
-    flag changed: checkins migration 0011) or whose dated flag is due to change, by _risk_flags. Returns
-    how many rows it stored. Cheap when nothing changed: one index scan that finds no row.
-
-    The rows are taken FOR UPDATE SKIP LOCKED: a row a writer is marking right now is left for the next
-    refresh (it stays marked), and the flags are read in a later statement than the lock, so they see
-    every change committed before it (see the migration)."""
+    """Bring pair health's stored order up to date (the rows the database marked, or whose dated flag is
+    due) by the one definition, _risk_flags; the pairings app stores it (pairings_risk_store). Every
+    reader of the stored figure calls this first. Returns how many rows were worked out again."""
     now = now or timezone.now()
-    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by()
-
-    def stored():  # built only when there is something to store: building it costs some milliseconds
-        live = _risk_flags(Pairing.objects.filter(pk=OuterRef("pk")), now=now).order_by()
-        return {
-            "risk": Subquery(live.values("risk_now")[:1]),
-            "risk_changes_at": Subquery(live.values("changes_at")[:1]),
-        }
-
-    if not _marked_by_database():
-        return active.update(**stored())
-    with transaction.atomic():
-        stale = list(
-            active.filter(Q(risk__isnull=True) | Q(risk_changes_at__lte=now))
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)
-        )
-        if not stale:
-            return 0
-        with connection.cursor() as cursor:  # only the refresh stores a risk (the migration's trigger)
-            cursor.execute("SELECT set_config('twoway.risk_refresh', 'on', true)")
-        try:
-            return Pairing.objects.filter(among_ids(Pairing, "id", stale)).update(**stored())
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('twoway.risk_refresh', 'off', true)")
+    return pairings_risk_store(now=now, worked_out=partial(_risk_flags, now=now))
 
 
 def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:

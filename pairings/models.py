@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -195,7 +195,8 @@ class Pairing(models.Model):
     # Pair health's order, stored so that a page of it is an index scan at any size: how many of the
     # at-risk flags hold (checkins.selectors' one definition works it out), and when a dated flag may
     # change next (a pair turning late, a cancellation leaving the 60 days). NULL: to be worked out again,
-    # which the database marks whenever one of the flags' inputs changes (checkins migration 0011).
+    # which the database marks whenever one of the flags' inputs changes (pairings migration 0004,
+    # checkins migration 0011); pairings_risk_store alone writes a figure.
     risk = models.SmallIntegerField(null=True, blank=True, editable=False)
     risk_changes_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -315,6 +316,13 @@ def next_due_expression(base, cadence) -> models.Expression:
 def late_from_expression(next_due, cadence) -> models.Expression:
     """A pair is late once its check-in is overdue by more than half a cadence: from this day on."""
     return AddDays(next_due, cadence / 2 + 1)
+
+
+def risk_marked_by_database() -> bool:
+    """Whether the database marks a pairing whose stored risk (Pairing.risk) is to be worked out again:
+    the triggers of pairings migration 0004 and checkins migration 0011, on PostgreSQL. Elsewhere (the
+    embedded SQLite default) every refresh works out every active pairing."""
+    return connection.vendor == "postgresql"
 
 
 def late_q(day: date, late_from: str = "late_from") -> models.Q:

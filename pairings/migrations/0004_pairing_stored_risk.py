@@ -3,6 +3,47 @@
 from django.conf import settings
 from django.db import migrations, models
 
+# PostgreSQL only (SQLite, the embedded default, has no marks: its refresh works out every pair each time).
+# Only pairings_risk_store writes a figure (it says so for its own transaction); any other write may mark
+# the row (NULL) but keeps what it holds otherwise, so a pairing read before a refresh and saved after it
+# cannot put an old figure back. A change of one of the flags' own inputs on this row marks it; the
+# inputs in other apps' tables mark it through checkins migration 0011.
+GUARD_SQL = """
+CREATE FUNCTION twoway_risk_mark_pairing() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('twoway.risk_refresh', true) IS DISTINCT FROM 'on' THEN
+        IF NEW.risk IS NOT NULL THEN
+            NEW.risk := OLD.risk;
+            NEW.risk_changes_at := OLD.risk_changes_at;
+        END IF;
+        IF NEW.status IS DISTINCT FROM OLD.status
+            OR NEW.mentor_id IS DISTINCT FROM OLD.mentor_id
+            OR NEW.mentee_id IS DISTINCT FROM OLD.mentee_id
+            OR NEW.late_from IS DISTINCT FROM OLD.late_from
+            OR NEW.rating_trend IS DISTINCT FROM OLD.rating_trend THEN
+            NEW.risk := NULL;
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER twoway_risk_pairing BEFORE UPDATE ON pairings_pairing FOR EACH ROW
+    EXECUTE FUNCTION twoway_risk_mark_pairing();
+"""
+DROP_GUARD_SQL = """
+DROP TRIGGER IF EXISTS twoway_risk_pairing ON pairings_pairing;
+DROP FUNCTION IF EXISTS twoway_risk_mark_pairing();
+"""
+
+
+def guard(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(GUARD_SQL)
+
+
+def drop_guard(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP_GUARD_SQL)
+
 
 class Migration(migrations.Migration):
 
@@ -39,4 +80,5 @@ class Migration(migrations.Migration):
             model_name='pairing',
             index=models.Index(models.F('risk_changes_at'), condition=models.Q(('status', 'active')), name='pairing_risk_changes'),
         ),
+        migrations.RunPython(guard, drop_guard),
     ]

@@ -1,7 +1,7 @@
 """The pairings app's services, by topic:
 
 - runs.py: matching settings, runs of the engine, HR's review of proposals, publishing;
-- lifecycle.py: each side's answer, the pair's rhythm, ending, conflicts after a directory change;
+- lifecycle.py: each side's answer, the pair's rhythm and stored risk, ending, conflicts after a directory change;
 - agreement.py: the agreement, both sides' goals and the progress recorded on them;
 - choice.py: mentee-choice mode (suggestions, requests, answers, expiry).
 """
@@ -17,6 +17,7 @@ from .lifecycle import (
     pairing_end,
     pairing_set_rhythm,
     pairings_complete_closed_programs,
+    pairings_risk_store,
     participant_side,
 )
 from .runs import (
@@ -57,6 +58,7 @@ __all__ = [
     "pairing_end",
     "pairing_set_rhythm",
     "pairings_complete_closed_programs",
+    "pairings_risk_store",
     "participant_side",
     "proposal_add",
     "proposal_forbid",

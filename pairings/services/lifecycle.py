@@ -1,13 +1,16 @@
-"""A pairing's life: each side's answer, its rhythm, ending it, and the conflict checks after a directory change."""
+"""A pairing's life: each side's answer, its rhythm, its stored risk, ending it, and the conflict checks after a
+directory change."""
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import DateField, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import DateField, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.db import among_ids
 from profiles import audit
 from profiles.models import AuditEvent, Notification, Person, User
 from profiles.outbox import notify, withdraw
@@ -20,6 +23,7 @@ from ..models import (
     cadence_expression,
     late_from_expression,
     next_due_expression,
+    risk_marked_by_database,
 )
 from .runs import _check_pair, _proposal_values
 
@@ -121,6 +125,46 @@ def pairing_set_rhythm(*, pairing: Pairing, last_checkin_on: date | None, rating
     )
     pairing.refresh_from_db()
     return pairing
+
+
+def pairings_risk_store(
+    *, now: datetime, worked_out: Callable[[QuerySet[Pairing]], QuerySet[Pairing]]
+) -> int:
+    """Store pair health's order (Pairing.risk, risk_changes_at) on the active pairings the database marked
+    (NULL: an input of a flag changed) or whose dated flag is due (risk_changes_at <= now), as `worked_out`
+    says: checkins' one definition of "at risk", annotating `risk_now` and `changes_at` on a queryset of
+    pairings. Returns how many rows it stored; cheap when nothing changed (one index scan finds no row).
+
+    The rows are taken FOR UPDATE SKIP LOCKED: a row a writer is marking right now is left for the next
+    refresh (it stays marked), and the figures are read in a later statement than the lock, so they see
+    every change committed before it (see checkins migration 0011). Only this service stores a figure:
+    it says so to the pairing's trigger (migration 0004) for its own transaction."""
+    active = Pairing.objects.filter(status=Pairing.Status.ACTIVE).order_by()
+
+    def figures():  # built only when there is something to store: building it costs some milliseconds
+        live = worked_out(Pairing.objects.filter(pk=OuterRef("pk"))).order_by()
+        return {
+            "risk": Subquery(live.values("risk_now")[:1]),
+            "risk_changes_at": Subquery(live.values("changes_at")[:1]),
+        }
+
+    if not risk_marked_by_database():
+        return active.update(**figures())
+    with transaction.atomic():
+        due = list(
+            active.filter(Q(risk__isnull=True) | Q(risk_changes_at__lte=now))
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        if not due:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('twoway.risk_refresh', 'on', true)")
+        try:
+            return Pairing.objects.filter(among_ids(Pairing, "id", due)).update(**figures())
+        finally:  # for the rest of an outer transaction, if there is one
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('twoway.risk_refresh', 'off', true)")
 
 
 @transaction.atomic
