@@ -277,6 +277,16 @@ def _poor_fit_answers() -> QuerySet[Reflection]:
     return Reflection.objects.filter(fit=Reflection.Fit.POOR)
 
 
+# The conditions of the flags read from other tables, for the pairing of the query (OuterRef("pk")).
+_DOUBTS_FIT = Exists(_poor_fit_answers().filter(checkin__pairing=OuterRef("pk")))
+_OPEN_CONCERN_Q = ~Q(status=Concern.Status.RESOLVED)
+
+
+def _recent_cancellation_q(now: datetime) -> Q:
+    """A cancellation or move that counts toward "repeated cancellations": made in the last 60 days."""
+    return Q(created_at__gte=now - timedelta(days=RECENT_CANCELLATION_DAYS))
+
+
 class _StartOfDay(Func):
     """The first instant of a date in a named time zone (PostgreSQL: date::timestamp AT TIME ZONE tz)."""
 
@@ -296,23 +306,20 @@ def _risk_flags(pairings: QuerySet[Pairing], *, now: datetime) -> QuerySet[Pairi
     from its own row and its own concerns, cancellations and answers; and when a dated flag may change
     next without any write (changes_at): the pair turns late, or a cancellation leaves the 60 days."""
     today = company_today(now)
-    recent = now - timedelta(days=RECENT_CANCELLATION_DAYS)
-    in_window = Cancellation.objects.filter(pairing=OuterRef("pk"), created_at__gte=recent).order_by()
+    recent = _recent_cancellation_q(now)
+    in_window = Cancellation.objects.filter(recent, pairing=OuterRef("pk")).order_by()
 
     def flag(condition):
         return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
-    open_concerns = Concern.objects.filter(pairing=OuterRef("pk")).exclude(status=Concern.Status.RESOLVED)
     oldest_in_window = Subquery(in_window.values("pairing").annotate(first=Min("created_at")).values("first"))
     return pairings.annotate(
         is_late=flag(late_q(today)),
         is_falling=flag(Q(rating_trend__lt=0)),
-        is_cancelling=flag(
-            GreaterThanOrEqual(_count(Cancellation, extra=Q(created_at__gte=recent)), REPEATED_CANCELLATIONS)
-        ),
-        has_concern=flag(Exists(open_concerns)),
+        is_cancelling=flag(GreaterThanOrEqual(_count(Cancellation, extra=recent), REPEATED_CANCELLATIONS)),
+        has_concern=flag(Exists(Concern.objects.filter(_OPEN_CONCERN_Q, pairing=OuterRef("pk")))),
         has_leaver=flag(LEAVER_Q),
-        doubts_fit=flag(Exists(_poor_fit_answers().filter(checkin__pairing=OuterRef("pk")))),
+        doubts_fit=flag(_DOUBTS_FIT),
         risk_now=F("is_late")
         + F("is_falling")
         + F("is_cancelling")
@@ -413,7 +420,7 @@ class PairHealth:
 
 _PAIR_HEALTH_COLUMNS = {
     "has_leaver": ExpressionWrapper(LEAVER_Q, output_field=BooleanField()),
-    "doubts_fit": Exists(_poor_fit_answers().filter(checkin__pairing=OuterRef("pk"))),
+    "doubts_fit": _DOUBTS_FIT,
     "mentor_name": F("mentor__person__full_name"),
     "mentee_name": F("mentee__person__full_name"),
     "program_name": F("program__name"),
@@ -426,13 +433,12 @@ def pair_health_details(ids: list[int]) -> list[PairHealth]:
 
     Read as plain values, not model instances: a page of 50 would otherwise build 350 objects (the
     pairing, its program, agreement, enrollments and people) to show a few columns of each."""
-    recent = timezone.now() - timedelta(days=RECENT_CANCELLATION_DAYS)
     values = (
         Pairing.objects.filter(pk__in=ids)
         .annotate(
             checkin_count=_count(CheckIn),
-            open_concerns=_count(Concern, extra=~Q(status=Concern.Status.RESOLVED)),
-            recent_cancellations=_count(Cancellation, extra=Q(created_at__gte=recent)),
+            open_concerns=_count(Concern, extra=_OPEN_CONCERN_Q),
+            recent_cancellations=_count(Cancellation, extra=_recent_cancellation_q(timezone.now())),
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
@@ -461,7 +467,7 @@ def digest_figures() -> dict[str, int]:
     return {
         "risk": _at_risk().count(),
         "pending": pending_enrollment_count(),
-        "concerns": Concern.objects.exclude(status=Concern.Status.RESOLVED).count(),
+        "concerns": Concern.objects.filter(_OPEN_CONCERN_Q).count(),
         "conflicts": conflict_count(),
     }
 
