@@ -54,6 +54,15 @@ def demo_company(transactional_db, settings):
     settings.DEBUG = False
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def overflow(page) -> int:
+    """How far the document is wider than the window, in pixels."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
 def login(page, email, password="twoway-demo-login"):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, login
+from tests.e2e.conftest import DESKTOP, PHONE, assert_accessible, login, overflow
 
 
 def test_a_leader_reads_the_dashboard_exports_a_table_and_prints_a_board_report(page, demo_company, tmp_path):
@@ -74,9 +74,9 @@ def test_a_leader_reads_the_dashboard_exports_a_table_and_prints_a_board_report(
     # run once saw the dashboard 721 px wider than a 390 px phone in that frame.
     page.emulate_media(media="screen")
     page.add_init_script("window.ResizeObserver = class { observe() {} unobserve() {} disconnect() {} };")
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     page.goto("/dashboards/")
     expect(page.locator("#chart-funnel")).to_have_attribute("role", "img")
-    page.set_viewport_size({"width": 390, "height": 844})
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 1, f"the dashboard is {overflow} px wider than a phone before its charts redraw"
+    page.set_viewport_size(PHONE)
+    wider = overflow(page)
+    assert wider <= 1, f"the dashboard is {wider} px wider than a phone before its charts redraw"

@@ -22,10 +22,7 @@ from profiles import services as profile_services
 from profiles.models import Person, User
 from programs.demo import AUTUMN, PAST, SPRING, WINTER
 from programs.models import Enrollment, Program, Survey
-from tests.e2e.conftest import login, logout
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+from tests.e2e.conftest import DESKTOP, PHONE, login, logout, overflow
 
 
 @dataclass(frozen=True)
@@ -122,11 +119,6 @@ def _hr_pages():
     ]
 
 
-def _overflow(page):
-    """How far the document is wider than the window."""
-    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
 def _assert_key_in_view(page, hr_page):
     """The key column's name is wholly on screen once the page is scrolled down to it. Only the page
     scrolls, never a table's region: a column reached only by scrolling its region sideways fails."""
@@ -196,7 +188,7 @@ def _check_widths(page, axe, where: str, check=None) -> list[str]:
     violations = []
     for size, label in ((PHONE, "390 px"), (DESKTOP, "1280 px")):
         page.set_viewport_size(size)
-        assert _overflow(page) <= 1, f"{where} is {_overflow(page)} px wider than {label}"
+        assert overflow(page) <= 1, f"{where} is {overflow(page)} px wider than {label}"
         if check:
             check(page)
         violations += _serious_violations(axe, page, f"{where} at {label}")
@@ -214,7 +206,7 @@ def test_every_page_of_every_role_fits_a_phone_and_stays_accessible(page, demo_c
         page.set_viewport_size(PHONE)
         response = page.goto(hr_page.path)
         assert response.ok, f"{hr_page.name}: {response.status}"
-        assert _overflow(page) <= 1, f"{hr_page.name} is {_overflow(page)} px wider than a phone"
+        assert overflow(page) <= 1, f"{hr_page.name} is {overflow(page)} px wider than a phone"
         if hr_page.key:
             _assert_key_in_view(page, hr_page)
         if hr_page.check:
@@ -222,7 +214,7 @@ def test_every_page_of_every_role_fits_a_phone_and_stays_accessible(page, demo_c
         violations += _serious_violations(axe, page, f"{hr_page.name} at 390 px")
 
         page.set_viewport_size(DESKTOP)
-        assert _overflow(page) <= 1, f"{hr_page.name} is {_overflow(page)} px wider than 1280 px"
+        assert overflow(page) <= 1, f"{hr_page.name} is {overflow(page)} px wider than 1280 px"
         if hr_page.check:
             hr_page.check(page)
         violations += _serious_violations(axe, page, f"{hr_page.name} at 1280 px")
