@@ -5,11 +5,14 @@ exception, since it was written for HR.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -31,10 +34,14 @@ PAGE_SIZE = 50
 
 @dataclass
 class PairHealthRow:
-    """A pair-health row with its words made once here rather than by 50 template tags per page."""
+    """A pair-health row with its words and dates made once here rather than by 50 template tags per
+    page (a phrase or a date the rows share is translated or formatted once)."""
 
     pairing: selectors.PairHealth
     reasons: list[str]
+    since: str
+    last: str
+    due: str
     overdue: str
     cadence: str
     mentor_cancellations: str
@@ -42,15 +49,41 @@ class PairHealthRow:
     trend: str
 
 
-def _trend_word(pairing: selectors.PairHealth) -> str:
+def _trend_word(pairing: selectors.PairHealth, said=_) -> str:
     """The direction of the ratings in a word: the ratings themselves are their authors' alone."""
     if pairing.checkin_count < services.CHECKINS_FOR_A_TREND:
-        return _("too early to tell")
+        return said("too early to tell")
     if pairing.rating_trend < 0:
-        return _("falling")
+        return said("falling")
     if pairing.rating_trend > 0:
-        return _("rising")
-    return _("steady")
+        return said("rising")
+    return said("steady")
+
+
+def _pair_health_rows(pairings: list[selectors.PairHealth]) -> list[PairHealthRow]:
+    said, said_n = cache(_), cache(ngettext)  # each phrase translated once for the page, not per row
+    short_date = cache(lambda day: date_format(day, "SHORT_DATE_FORMAT") if day else "")
+    none_yet = _("none yet")
+    return [
+        PairHealthRow(
+            pairing=pairing,
+            reasons=selectors.risk_reasons(pairing),
+            since=short_date(timezone.localdate(pairing.activated_at) if pairing.activated_at else None)
+            or "—",
+            last=short_date(pairing.last_checkin_on) or none_yet,
+            due=short_date(pairing.next_checkin_due) or "—",
+            overdue=said_n("overdue by %(days)s day", "overdue by %(days)s days", pairing.overdue_days)
+            % {"days": pairing.overdue_days}
+            if pairing.overdue_days
+            else "",
+            cadence=said_n("every %(days)s day", "every %(days)s days", pairing.cadence_days)
+            % {"days": pairing.cadence_days},
+            mentor_cancellations=said("mentor: %(n)s") % {"n": pairing.mentor_cancellations},
+            mentee_cancellations=said("mentee: %(n)s") % {"n": pairing.mentee_cancellations},
+            trend=_trend_word(pairing, said),
+        )
+        for pairing in pairings
+    ]
 
 
 @hr_admin_required
@@ -61,26 +94,15 @@ def pair_health(request):
     pairings = selectors.pair_health(user=request.user, program_id=program_id)
     page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.pair_health_details(list(page.object_list))
-    rows = [
-        PairHealthRow(
-            pairing=pairing,
-            reasons=selectors.risk_reasons(pairing),
-            overdue=ngettext("overdue by %(days)s day", "overdue by %(days)s days", pairing.overdue_days)
-            % {"days": pairing.overdue_days}
-            if pairing.overdue_days
-            else "",
-            cadence=ngettext("every %(days)s day", "every %(days)s days", pairing.cadence_days)
-            % {"days": pairing.cadence_days},
-            mentor_cancellations=_("mentor: %(n)s") % {"n": pairing.mentor_cancellations},
-            mentee_cancellations=_("mentee: %(n)s") % {"n": pairing.mentee_cancellations},
-            trend=_trend_word(pairing),
-        )
-        for pairing in page
-    ]
     return render(
         request,
         "checkins/hr/pair_health.html",
-        {"page": page, "rows": rows, "programs": programs, "program_id": program_id},
+        {
+            "page": page,
+            "rows": _pair_health_rows(page.object_list),
+            "programs": programs,
+            "program_id": program_id,
+        },
     )
 
 

@@ -27,7 +27,6 @@ from django.db.models import (
     IntegerField,
     Min,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -133,7 +132,7 @@ def concern_for_user(*, user: User, pk: int) -> Concern:
 class PairingView:
     pairing: Pairing
     side: str
-    partner: Person
+    partner_name: str
     next_due: date | None
     next_meeting: Meeting | None
     meeting_can_be_logged: bool  # its day has come: a check-in is logged once it has happened
@@ -169,65 +168,82 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
     return rows
 
 
+def _by_pairing(rows) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row.pairing_id, []).append(row)
+    return grouped
+
+
+# How many of a pairing's latest "you said, we did" actions the home page shows.
+HOME_ACTIONS = 5
+
+
 def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
-    """Every live pairing of a person, with what the home page shows, in a fixed number of queries."""
+    """Every live pairing of a person, with what the home page shows, in a fixed number of queries.
+
+    Loads what the page shows and no more (the page is every participant's first): each side's person
+    id and name as values beside the pairing (not the enrollments and people as objects), and the goals,
+    planned meetings, latest actions and latest check-ins of all the pairings in one query each."""
     now = timezone.now()
     today = timezone.localdate()
     start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
     pairings = list(
         live_pairings_of(person=person)
-        .select_related("program", "agreement", "mentor__person__profile", "mentee__person__profile")
-        .prefetch_related(
-            Prefetch("goals", queryset=Goal.objects.exclude(status=Goal.Status.DROPPED)),
-            Prefetch(
-                "meetings",
-                # From the start of today: a meeting held this morning stays here, to be logged.
-                queryset=Meeting.objects.filter(
-                    status=Meeting.Status.PLANNED, starts_at__gte=start_of_today
-                ).order_by("starts_at"),
-                to_attr="planned",
-            ),
-            Prefetch("actions", queryset=Action.objects.order_by("-created_at"), to_attr="action_list"),
+        .select_related("program", "agreement")
+        .annotate(
+            mentor_person_id=F("mentor__person_id"),
+            mentor_name=F("mentor__person__full_name"),
+            mentee_name=F("mentee__person__full_name"),
         )
         .order_by("-activated_at", "-created_at")
     )
+    ids = [p.pk for p in pairings]
+    goals = _by_pairing(Goal.objects.filter(pairing_id__in=ids).exclude(status=Goal.Status.DROPPED))
+    # From the start of today: a meeting held this morning stays here, to be logged.
+    planned = _by_pairing(
+        Meeting.objects.filter(
+            pairing_id__in=ids, status=Meeting.Status.PLANNED, starts_at__gte=start_of_today
+        ).order_by("starts_at", "pk")
+    )
     # The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's
     # check-ins, newest first, so a pair with years of history costs no more than a new one.
-    recent_checkins: dict[int, list[CheckIn]] = {p.pk: [] for p in pairings}
-    checkins = (
-        CheckIn.objects.filter(pairing__in=pairings)
+    # A pair records a handful of actions, not hundreds: all of them, of which the page shows the latest.
+    actions = _by_pairing(Action.objects.filter(pairing_id__in=ids).order_by("-created_at", "-pk"))
+    checkins = _by_pairing(
+        CheckIn.objects.filter(pairing_id__in=ids)
         .annotate(
             newest=Window(
                 RowNumber(), partition_by=F("pairing_id"), order_by=[F("happened_on").desc(), F("pk").desc()]
             )
         )
         .filter(newest__lte=recent)
-        .prefetch_related("reflections", "themes")
+        .prefetch_related("reflections")
         .order_by("pairing_id", "-happened_on", "-pk")
     )
-    for checkin in checkins:
-        recent_checkins[checkin.pairing_id].append(checkin)
     views = []
     for pairing in pairings:
-        side = side_of(pairing, person)
-        partner = pairing.partner_of(side)
-        shown = recent_checkins[pairing.pk]
-        goals = list(pairing.goals.all())
-        last_review = max((g.updated_at for g in goals), default=pairing.activated_at or pairing.created_at)
+        side = Side.MENTOR if pairing.mentor_person_id == person.pk else Side.MENTEE
+        shown = checkins.get(pairing.pk, [])
+        its_goals = goals.get(pairing.pk, [])
+        its_meetings = planned.get(pairing.pk, [])
+        last_review = max(
+            (g.updated_at for g in its_goals), default=pairing.activated_at or pairing.created_at
+        )
         views.append(
             PairingView(
                 pairing=pairing,
                 side=side,
-                partner=partner,
+                partner_name=pairing.mentee_name if side == Side.MENTOR else pairing.mentor_name,
                 next_due=pairing.next_checkin_due,
-                next_meeting=pairing.planned[0] if pairing.planned else None,
-                meeting_can_be_logged=bool(pairing.planned)
-                and timezone.localdate(pairing.planned[0].starts_at) <= today,
-                goals=goals,
+                next_meeting=its_meetings[0] if its_meetings else None,
+                meeting_can_be_logged=bool(its_meetings)
+                and timezone.localdate(its_meetings[0].starts_at) <= today,
+                goals=its_goals,
                 checkins=shown,
                 awaiting_my_side=[c for c in shown if all(r.side != side for r in c.reflections.all())],
-                actions=pairing.action_list[:5],
-                goal_review_due=bool(goals)
+                actions=actions.get(pairing.pk, [])[:HOME_ACTIONS],
+                goal_review_due=bool(its_goals)
                 and pairing.is_active
                 and now - last_review >= timedelta(weeks=pairing.program.goal_review_weeks),
             )
@@ -238,7 +254,7 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
 def checkins_of_pairing(*, pairing: Pairing) -> QuerySet[CheckIn]:
     return (
         CheckIn.objects.filter(pairing=pairing)
-        .prefetch_related("reflections", "themes")
+        .prefetch_related("reflections")
         .order_by("-happened_on", "-pk")
     )
 
@@ -392,18 +408,19 @@ class PairHealth:
     late_from: date | None
     has_leaver: bool
     doubts_fit: bool
+    today: date  # the company's day when the row was read (company_today), not a column
 
     @property
     def overdue_days(self) -> int:
         """Days since the check-in was due, on the company's day as is_late counts; 0 when not due yet."""
         if self.next_checkin_due is None:
             return 0
-        return max(0, (company_today() - self.next_checkin_due).days)
+        return max(0, (self.today - self.next_checkin_due).days)
 
     # The same rules as _risk_flags, read off this row's own columns and counts.
     @property
     def is_late(self) -> bool:
-        return self.late_from is not None and self.late_from <= company_today()
+        return self.late_from is not None and self.late_from <= self.today
 
     @property
     def is_falling(self) -> bool:
@@ -428,27 +445,32 @@ _PAIR_HEALTH_COLUMNS = {
 }
 
 
+_NOT_PAIR_HEALTH_FIELDS = {*_PAIR_HEALTH_COLUMNS, "today"}
+
+
 def pair_health_details(ids: list[int]) -> list[PairHealth]:
     """The rows of one page of pair health, in the order of `ids`, with their flags and counts.
 
     Read as plain values, not model instances: a page of 50 would otherwise build 350 objects (the
     pairing, its program, agreement, enrollments and people) to show a few columns of each."""
+    now = timezone.now()
     values = (
         Pairing.objects.filter(pk__in=ids)
         .annotate(
             checkin_count=_count(CheckIn),
             open_concerns=_count(Concern, extra=_OPEN_CONCERN_Q),
-            recent_cancellations=_count(Cancellation, extra=_recent_cancellation_q(timezone.now())),
+            recent_cancellations=_count(Cancellation, extra=_recent_cancellation_q(now)),
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
         .values(
-            *(field.name for field in fields(PairHealth) if field.name not in _PAIR_HEALTH_COLUMNS),
+            *(field.name for field in fields(PairHealth) if field.name not in _NOT_PAIR_HEALTH_FIELDS),
             **_PAIR_HEALTH_COLUMNS,
         )
         .order_by()
     )
-    rows = {row["pk"]: PairHealth(**row) for row in values}
+    today = company_today(now)
+    rows = {row["pk"]: PairHealth(**row, today=today) for row in values}
     return [rows[pk] for pk in ids if pk in rows]
 
 

@@ -78,8 +78,8 @@ def enrollment_list_for_program(
 ) -> QuerySet[Enrollment]:
     enrollments = (
         Enrollment.objects.filter(program=program)
-        # program: each row asks enrollment.can_be_decided, which reads it.
-        .select_related("program", "person", "person__manager")
+        # Not the program: it is `program`, which the page gives each row it shows (can_be_decided).
+        .select_related("person")
         .prefetch_related("topics")
         # By name, then the person (one enrollment each): a total order for the pages, read off the
         # directory's index (profiles' person_by_name) rather than sorting the whole program.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from common.text import choice_labels
 from common.views import flash_error, form_errors
 from profiles import selectors as profile_selectors
 from profiles.permissions import hr_admin_required, person_required
@@ -265,6 +266,37 @@ def _enrollment_filter(params) -> dict[str, str]:
     }
 
 
+def _enrollment_rows(enrollments, program: Program) -> dict:
+    """What the enrollments page's rows need, worked out once per page rather than by each row's tags:
+    the choices' labels (translated once per value), each row's topics as one line, the cells' labels
+    (a phone shows them beside each value) and the decision's options. The page and a decided row (htmx)
+    both render with it."""
+    field = Enrollment._meta.get_field
+    roles, formats, statuses = (choice_labels(field(name)) for name in ("role", "preferred_format", "status"))
+    for enrollment in enrollments:
+        enrollment.program = program  # the same program, not a copy per row (can_be_decided reads it)
+        enrollment.role_label = roles.get(enrollment.role, enrollment.role)
+        enrollment.format_label = formats.get(enrollment.preferred_format, enrollment.preferred_format)
+        enrollment.status_label = statuses.get(enrollment.status, enrollment.status)
+        enrollment.topic_line = ", ".join(
+            [theme.name for theme in enrollment.topics.all()]
+            + ([enrollment.extra_topics] if enrollment.extra_topics else [])
+        )
+    return {
+        "cells": {
+            "role": _("Role"),
+            "level": _("Level"),
+            "topics": _("Topics"),
+            "format": _("Format"),
+            "status": _("Status"),
+            "decision": _("Decision"),
+            "reason": _("Reason (needed to decline)"),
+            "save": _("Save decision"),
+        },
+        "decisions": [(value, str(label)) for value, label in DecisionForm.base_fields["status"].choices],
+    }
+
+
 @hr_admin_required
 def enrollment_list(request, pk):
     program = selectors.program_get_for_hr(user=request.user, pk=pk)
@@ -272,10 +304,12 @@ def enrollment_list(request, pk):
     role, status, query = chosen["role"], chosen["status"], chosen["query"]
     enrollments = selectors.enrollment_list_for_program(program=program, **chosen)
     page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
     return render(
         request,
         "programs/enrollments.html",
         {
+            **_enrollment_rows(page.object_list, program),
             "program": program,
             "page": page,
             "role": role,
@@ -340,6 +374,7 @@ def enrollment_decide(request, pk, enrollment_pk):
             request,
             "programs/enrollments.html#row",
             {
+                **_enrollment_rows([enrollment], program),
                 "enrollment": enrollment,
                 "program": program,
                 "decision_form": form if error else DecisionForm(),
