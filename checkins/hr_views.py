@@ -49,21 +49,35 @@ class PairHealthRow:
     trend: str
 
 
-def _trend_word(pairing: selectors.PairHealth, said=_) -> str:
-    """The direction of the ratings in a word: the ratings themselves are their authors' alone."""
+def _trend(pairing: selectors.PairHealth) -> str:
+    """The direction of the ratings, as a key of _trend_words(): the ratings are their authors' alone."""
     if pairing.checkin_count < services.CHECKINS_FOR_A_TREND:
-        return said("too early to tell")
-    if pairing.rating_trend < 0:
-        return said("falling")
-    if pairing.rating_trend > 0:
-        return said("rising")
-    return said("steady")
+        return "early"
+    return "falling" if pairing.rating_trend < 0 else "rising" if pairing.rating_trend > 0 else "steady"
+
+
+def _trend_words() -> dict[str, str]:
+    return {
+        "early": _("too early to tell"),
+        "falling": _("falling"),
+        "rising": _("rising"),
+        "steady": _("steady"),
+    }
 
 
 def _pair_health_rows(pairings: list[selectors.PairHealth]) -> list[PairHealthRow]:
-    said, said_n = cache(_), cache(ngettext)  # each phrase translated once for the page, not per row
+    # What the rows share is translated or formatted once for the page, not once per row.
+    trend = _trend_words()
+    mentor_n, mentee_n, none_yet = _("mentor: %(n)s"), _("mentee: %(n)s"), _("none yet")
     short_date = cache(lambda day: date_format(day, "SHORT_DATE_FORMAT") if day else "")
-    none_yet = _("none yet")
+    overdue = cache(
+        lambda days: (
+            ngettext("overdue by %(days)s day", "overdue by %(days)s days", days) % {"days": days}
+            if days
+            else ""
+        )
+    )
+    cadence = cache(lambda days: ngettext("every %(days)s day", "every %(days)s days", days) % {"days": days})
     return [
         PairHealthRow(
             pairing=pairing,
@@ -72,15 +86,11 @@ def _pair_health_rows(pairings: list[selectors.PairHealth]) -> list[PairHealthRo
             or "—",
             last=short_date(pairing.last_checkin_on) or none_yet,
             due=short_date(pairing.next_checkin_due) or "—",
-            overdue=said_n("overdue by %(days)s day", "overdue by %(days)s days", pairing.overdue_days)
-            % {"days": pairing.overdue_days}
-            if pairing.overdue_days
-            else "",
-            cadence=said_n("every %(days)s day", "every %(days)s days", pairing.cadence_days)
-            % {"days": pairing.cadence_days},
-            mentor_cancellations=said("mentor: %(n)s") % {"n": pairing.mentor_cancellations},
-            mentee_cancellations=said("mentee: %(n)s") % {"n": pairing.mentee_cancellations},
-            trend=_trend_word(pairing, said),
+            overdue=overdue(pairing.overdue_days),
+            cadence=cadence(pairing.cadence_days),
+            mentor_cancellations=mentor_n % {"n": pairing.mentor_cancellations},
+            mentee_cancellations=mentee_n % {"n": pairing.mentee_cancellations},
+            trend=trend[_trend(pairing)],
         )
         for pairing in pairings
     ]
@@ -118,6 +128,7 @@ def pair_health_csv(request):
     ids = list(selectors.pair_health(user=request.user, program_id=form.program_id()))
 
     def rows():
+        trend = _trend_words()
         for start in range(0, len(ids), PAIR_HEALTH_CSV_BATCH):
             for pairing in selectors.pair_health_details(ids[start : start + PAIR_HEALTH_CSV_BATCH]):
                 yield [
@@ -130,7 +141,7 @@ def pair_health_csv(request):
                     pairing.overdue_days,
                     pairing.cadence_days,
                     pairing.checkin_count,
-                    _trend_word(pairing),
+                    trend[_trend(pairing)],
                     pairing.mentor_cancellations,
                     pairing.mentee_cancellations,
                     pairing.open_concerns,

@@ -404,8 +404,19 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
-            # The sweep claims "the next due pending row" one at a time: this index answers it without a sort.
-            models.Index(fields=["state", "due_at", "id"], name="notification_claim_order"),
+            # The sweep claims "the next due pending row" one at a time: this index answers it without a
+            # sort. Pending rows only: a claimed row leaves it, and the claims of a large sweep do not walk
+            # past the entries of the rows claimed before them (in an index of every state they stayed,
+            # dead, until a vacuum: each claim of a 20,000-row sweep cost four times its first).
+            models.Index(
+                fields=["due_at", "id"], condition=models.Q(state="pending"), name="notification_claim_order"
+            ),
+            # What HR's outbox page looks for: rows being sent (a stale claim), failed or may have been sent.
+            models.Index(
+                fields=["state", "due_at"],
+                condition=models.Q(state__in=["sending", "failed", "uncertain"]),
+                name="notification_attention",
+            ),
             models.Index(fields=["recipient", "read_at"], name="notification_unread"),
         ]
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -140,6 +142,24 @@ def test_hr_decides_with_htmx_and_gets_the_row_back(client, hr_admin, program, m
     assert "Approved" in response.content.decode()
     mentor_enrollment.refresh_from_db()
     assert mentor_enrollment.status == "approved"
+
+
+def test_a_row_decided_with_htmx_is_the_row_the_page_shows(client, hr_admin, program, mentor_enrollment):
+    """The row htmx swaps in is rendered from the same words as the page's rows: its cells keep their
+    labels (a phone shows them), its status and topics read the same."""
+    client.force_login(hr_admin)
+    url = reverse("programs:decide", args=[program.pk, mentor_enrollment.pk])
+    swapped = client.post(url, {"status": "approved"}, headers={"HX-Request": "true"}).content.decode()
+    page = client.get(reverse("programs:enrollments", args=[program.pk])).content.decode()
+    row = re.search(rf'<tr id="enrollment-{mentor_enrollment.pk}".*?</tr>', page, re.DOTALL).group(0)
+
+    def plain(html):  # each render masks the CSRF token afresh
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html).strip()
+
+    assert plain(swapped) == plain(row)
+    for label in ("Role", "Level", "Topics", "Format", "Status", "Decision"):
+        assert f'data-label="{label}"' in row
+    assert "Approved" in row
 
 
 def test_program_form_errors_show_at_the_field(client, hr_admin):
