@@ -290,9 +290,9 @@ MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "hr_admin,leader", empty_is_
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
-# Read from the cache (Redis in production), written through to the database: a page's request reads its
-# session without a query; a session ended anywhere (sign-out, "end this session", erasure) goes from both.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database alone (Django's default), not read through the cache (cached_db, a query
+# less a page): cached_db's fallback writes to the cache it could not read, so with Redis down every page
+# would fail, where now only what needs Redis does.
 # Sessions are recorded at sign-in (device, address, time) and listed on the account page; tracking every
 # request's address would cost a write per request.
 USERSESSIONS_TRACK_ACTIVITY = False
