@@ -182,20 +182,17 @@ HOME_ACTIONS = 5
 def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     """Every live pairing of a person, with what the home page shows, in a fixed number of queries.
 
-    Loads what the page shows and no more (the page is every participant's first): each side's person
-    id and name as values beside the pairing (not the enrollments and people as objects), and the goals,
-    planned meetings, latest actions and latest check-ins of all the pairings in one query each."""
+    Loads what the page shows and no more (the page is every participant's first): the two sides'
+    enrollments (side_of reads them) with the people's names as values beside the pairing (not the
+    people and their profiles as objects), and the goals, planned meetings, latest actions and latest
+    check-ins of all the pairings in one query each."""
     now = timezone.now()
     today = timezone.localdate()
     start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
     pairings = list(
         live_pairings_of(person=person)
-        .select_related("program", "agreement")
-        .annotate(
-            mentor_person_id=F("mentor__person_id"),
-            mentor_name=F("mentor__person__full_name"),
-            mentee_name=F("mentee__person__full_name"),
-        )
+        .select_related("program", "agreement", "mentor", "mentee")
+        .annotate(mentor_name=F("mentor__person__full_name"), mentee_name=F("mentee__person__full_name"))
         .order_by("-activated_at", "-created_at")
     )
     ids = [p.pk for p in pairings]
@@ -206,10 +203,10 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
             pairing_id__in=ids, status=Meeting.Status.PLANNED, starts_at__gte=start_of_today
         ).order_by("starts_at", "pk")
     )
-    # The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's
-    # check-ins, newest first, so a pair with years of history costs no more than a new one.
     # A pair records a handful of actions, not hundreds: all of them, of which the page shows the latest.
     actions = _by_pairing(Action.objects.filter(pairing_id__in=ids).order_by("-created_at", "-pk"))
+    # The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's
+    # check-ins, newest first, so a pair with years of history costs no more than a new one.
     checkins = _by_pairing(
         CheckIn.objects.filter(pairing_id__in=ids)
         .annotate(
@@ -223,7 +220,7 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     )
     views = []
     for pairing in pairings:
-        side = Side.MENTOR if pairing.mentor_person_id == person.pk else Side.MENTEE
+        side = side_of(pairing, person)
         shown = checkins.get(pairing.pk, [])
         its_goals = goals.get(pairing.pk, [])
         its_meetings = planned.get(pairing.pk, [])
