@@ -130,3 +130,33 @@ def test_a_tick_with_many_due_rows_shares_them_with_a_second_worker_each_sent_on
     received = Counter(str(r.message["Message-ID"]) for r in smtp.received)
     assert max(received.values()) == 1 and smtp.count == len(rows)
     assert set(received) == {message_id(n) for n in Notification.objects.all()}
+
+
+@pytest.mark.django_db
+def test_the_outbox_table_has_no_index_that_another_makes_redundant():
+    """Every notification is written three times (planned, claimed, sent), and each write goes into every
+    index of the table: an index whose columns lead another's (and that enforces nothing and covers
+    every row) only costs the sweep. The recipient's own foreign-key index was one (a tenth of a claim's
+    WAL): notification_once and notification_unread begin with the recipient."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, x.indisunique, x.indpred IS NOT NULL, x.indexprs IS NOT NULL,
+                   string_to_array(x.indkey::text, ' ')::int[], string_to_array(x.indclass::text, ' ')
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = 'profiles_notification'::regclass
+            """
+        )
+        indexes = cursor.fetchall()
+    plain = [(name, cols, ops) for name, unique, partial, expr, cols, ops in indexes if not expr]
+    redundant = [
+        (name, other)
+        for name, unique, partial, expr, cols, ops in indexes
+        if not (unique or partial or expr)
+        for other, other_cols, other_ops in plain
+        if other != name
+        and other not in {n for n, _u, p, _e, _c, _o in indexes if p}
+        and other_cols[: len(cols)] == cols
+        and other_ops[: len(ops)] == ops
+    ]
+    assert len(indexes) >= 6 and redundant == []
