@@ -138,3 +138,20 @@ def time_requests(name: str, fetch, url: str, *, runs: int, warmup: int, before=
         f"p95 {percentile(timings, 0.95):.1f} ms, {len(body) / 1024:.0f} KB"
     )
     return timings
+
+
+def host_pace_ms() -> float:
+    """Milliseconds this machine takes for a fixed piece of pure Python (the best of three), printed
+    beside a benchmark's figures: a shared machine's speed varies by the hour (by up to two times on
+    these 2-core machines), and a page or a sweep that did not change is slower in about the same
+    proportion. Figures of different hours compare through it, not as they are."""
+    import time
+
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for n in range(10_000_000):
+            total += n * n % 7
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return best

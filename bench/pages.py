@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the databases this run builds")
     parser.add_argument("--prefix", default=DATABASE_PREFIX, help="names of the databases this run builds")
     args = parser.parse_args()
+    pace_before = _common.host_pace_ms()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     reuse: dict[int, str] = {}
@@ -328,6 +329,8 @@ def main() -> None:
             f"{'' if same else ': NOT THE SAME'}"
         )
     print(f"Run time: {time.perf_counter() - started:.0f} s")
+    print(f"RESULT host_pace_before_ms={pace_before:.0f} ms")
+    print(f"RESULT host_pace_after_ms={_common.host_pace_ms():.0f} ms")
     for size in labels:
         for name, timings in samples[size].items():
             print(f"RESULT page_{name}_{size}_median_ms={statistics.median(timings):.1f} ms")

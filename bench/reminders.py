@@ -493,7 +493,10 @@ def main() -> None:
     try:
         _common.setup_django(BENCH_DATABASE, REDIS_URL=redis_url())
         _common.migrate()
+        pace_before = _common.host_pace_ms()
         run(args)
+        print(f"RESULT host_pace_before_ms={pace_before:.0f} ms")
+        print(f"RESULT host_pace_after_ms={_common.host_pace_ms():.0f} ms")
     finally:
         print(f"Dropping database {BENCH_DATABASE} ...")
         _common.drop_database(BENCH_DATABASE)
