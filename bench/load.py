@@ -86,7 +86,7 @@ def verify_emails() -> int:
 
     from profiles.models import User
 
-    have = set(EmailAddress.objects.values_list("user_id", flat=True))
+    have = EmailAddress.objects.values("user_id")  # a subquery: no list of ids to send
     rows = [
         EmailAddress(user_id=pk, email=email, verified=True, primary=True)
         for pk, email in User.objects.exclude(pk__in=have).values_list("pk", "email")

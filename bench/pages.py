@@ -100,6 +100,7 @@ def subjects() -> dict:
     from django.urls import reverse
 
     from pairings.models import Pairing
+    from common.db import of_ids
     from profiles.api_tokens import api_token_create
     from profiles.middleware import roles_of
     from profiles.models import Person, User
@@ -116,9 +117,12 @@ def subjects() -> dict:
             checkins[person] += n
             pairs[person] += 1
     # A participant and nothing else: a role would add its second-factor check to the page's queries.
+    # of_ids: one array parameter, where an IN list of 100,000 ids would pass PostgreSQL's 65,535.
     with_login = set(
-        Person.objects.filter(
-            user__isnull=False, user__is_hr_admin=False, user__is_leader=False, pk__in=list(checkins)
+        of_ids(
+            Person.objects.filter(user__isnull=False, user__is_hr_admin=False, user__is_leader=False),
+            "id",
+            list(checkins),
         ).values_list("pk", flat=True)
     )
     busiest = max(with_login, key=lambda pk: (checkins[pk], -pk))

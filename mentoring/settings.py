@@ -153,6 +153,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Planning, not running, is most of a page's small queries (a seven-table join: 1.5 ms to plan,
+    # 0.2 ms to run): with the parameters bound on the server, psycopg prepares a statement the
+    # connection has run DATABASE_PREPARE_THRESHOLD times and PostgreSQL keeps its plan. Behind a
+    # transaction-mode PgBouncer (which cannot keep them) set DATABASE_PREPARE_THRESHOLD=off.
+    PREPARE_THRESHOLD = env_str("DATABASE_PREPARE_THRESHOLD", "2").lower()
+    if PREPARE_THRESHOLD not in ("off", "none", ""):
+        DATABASES["default"]["OPTIONS"] = {
+            "server_side_binding": True,
+            "prepare_threshold": int(PREPARE_THRESHOLD),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker -------------------------------------------------------------------

@@ -29,6 +29,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.db import of_ids
+
 from . import audit
 from .models import AuditEvent, DirectoryImport, Notification, Person, User
 from .outbox import notify, to_hr_admins
@@ -150,7 +152,7 @@ def _held_reason(preview) -> str:
         )
     leaving_ids = [person.pk for person in preview.plan.to_deactivate]
     admins = list(
-        Person.objects.filter(pk__in=leaving_ids, user__is_hr_admin=True, user__is_active=True)
+        of_ids(Person.objects.filter(user__is_hr_admin=True, user__is_active=True), "id", leaving_ids)
         .order_by("full_name")
         .values_list("full_name", flat=True)
     )
