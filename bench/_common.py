@@ -107,12 +107,29 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
+def with_second_factor(user) -> None:
+    """Give `user` an authenticator app when one of their roles requires it (MFA_REQUIRED_ROLES):
+    without one, every page but the one that sets it up redirects there."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.conf import settings
+
+    from profiles.middleware import roles_of
+
+    if roles_of(user) & set(settings.MFA_REQUIRED_ROLES) and not Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.TOTP
+    ):
+        TOTP.activate(user, generate_totp_secret())
+
+
 def logged_in_clients(pages: dict) -> dict:
-    """A Django test client per page, logged in (force_login) as the user the page names."""
+    """A Django test client per page, logged in (force_login) as the user the page names, with the
+    second factor their roles require."""
     from django.test import Client
 
     made = {}
     for name, (user, _url) in pages.items():
+        with_second_factor(user)
         made[name] = Client()
         made[name].force_login(user)
     return made

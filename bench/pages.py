@@ -93,16 +93,12 @@ def subjects() -> dict:
     """Who asks for what, in the company of the current database."""
     from collections import Counter
 
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.conf import settings
     from django.db.models import Count, Q
     from django.urls import reverse
 
-    from pairings.models import Pairing
     from common.db import of_ids
+    from pairings.models import Pairing
     from profiles.api_tokens import api_token_create
-    from profiles.middleware import roles_of
     from profiles.models import Person, User
     from programs.models import Program
 
@@ -136,11 +132,8 @@ def subjects() -> dict:
         .first()
     )
     biggest = Program.objects.annotate(n=Count("enrollments")).order_by("-n", "pk").first()
-    for user in (participant.user, hr, leader):  # roles that need a second factor (MFA_REQUIRED_ROLES)
-        if roles_of(user) & set(settings.MFA_REQUIRED_ROLES) and not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ):
-            TOTP.activate(user, generate_totp_secret())
+    for user in (participant.user, hr, leader):
+        _common.with_second_factor(user)
     _token, secret = api_token_create(created_by=hr, name="bench/pages.py", scopes=["directory:read"])
     pair_health = reverse("checkins:pair_health")
     return {
