@@ -26,6 +26,10 @@ each page is requested --requests times; query counts come from CaptureQueriesCo
 status 1 when a page's query count differs between the sizes.
 
     .venv/bin/python bench/pages.py [--sizes 10000,100000] [--requests 200] [--database NAME ...] [--keep]
+                                    [--compare-prepared]
+
+--compare-prepared also times each page with and without prepared statements (docs/architecture.md,
+"Prepared statements"), alternating in blocks of ten requests: the two figures of one hour.
 
 The enterprise company takes most of the run (building it: minutes); build it once and reuse it:
     .venv/bin/python bench/make_company.py --employees 100000 --database twoway_bench_pages_100k --keep
@@ -204,6 +208,41 @@ def time_pages(plan: dict, requests: int) -> dict[str, list[float]]:
     return samples
 
 
+PREPARED_BLOCK = 10  # requests of one kind in a row when comparing prepared statements with none
+
+
+def time_unprepared(plan: dict, requests: int) -> dict[str, dict[str, list[float]]]:
+    """Each page with prepared statements and without (psycopg's prepare_threshold None), alternating
+    in blocks of PREPARED_BLOCK requests, so both figures come from the same minutes of this host,
+    whose pace changes by up to two times from hour to hour."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold = raw.prepare_threshold
+    out = {}
+    try:
+        for name, client in clients(plan).items():
+            url = plan["pages"][name][1]
+            timings = {"prepared": [], "unprepared": []}
+            for _ in range(max(1, requests // PREPARED_BLOCK)):
+                for kind, value in (("prepared", threshold), ("unprepared", None)):
+                    raw.prepare_threshold = value
+                    get(client, url)  # untimed: the first of a block
+                    for _ in range(PREPARED_BLOCK):
+                        started = time.perf_counter()
+                        get(client, url)
+                        timings[kind].append((time.perf_counter() - started) * 1000)
+            print(
+                f"  {name}: median {statistics.median(timings['prepared']):.1f} ms prepared, "
+                f"{statistics.median(timings['unprepared']):.1f} ms planned on each request"
+            )
+            out[name] = timings
+    finally:
+        raw.prepare_threshold = threshold
+    return out
+
+
 def rebuild_dashboards() -> float:
     """What the Celery task does every 15 minutes: rebuild the rollups and render the usual views."""
     from checkins.tasks import rebuild_dashboard
@@ -213,8 +252,11 @@ def rebuild_dashboards() -> float:
     return time.perf_counter() - started
 
 
-def measure(database: str, requests: int | None) -> tuple[dict[str, int], dict[str, list[float]]]:
-    """Query counts and (unless requests is None) timings of every page in the company of `database`."""
+def measure(
+    database: str, requests: int | None, compare: dict | None = None
+) -> tuple[dict[str, int], dict[str, list[float]]]:
+    """Query counts and (unless requests is None) timings of every page in the company of `database`;
+    with `compare` (a dict), also each page with and without prepared statements, into compare."""
     _common.use_database(database)
     use_cache_of(database)
     seconds = rebuild_dashboards()
@@ -227,7 +269,14 @@ def measure(database: str, requests: int | None) -> tuple[dict[str, int], dict[s
         return queries, {}
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"  timing {requests} requests per page after {WARMUP} warm-up requests (load average {load}) ...")
-    return queries, time_pages(plan, requests)
+    samples = time_pages(plan, requests)
+    if compare is not None:
+        from django.db import connection
+
+        if connection.vendor == "postgresql" and connection.features.uses_server_side_binding:
+            print("  with and without prepared statements, alternating (--compare-prepared) ...")
+            compare.update(time_unprepared(plan, requests))
+    return queries, samples
 
 
 def main() -> None:
@@ -244,6 +293,11 @@ def main() -> None:
         help="reuse the company kept in NAME for the size of its directory (never dropped); repeatable",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases this run builds")
+    parser.add_argument(
+        "--compare-prepared",
+        action="store_true",
+        help="also time each page with and without prepared statements, alternating (DATABASE_PREPARE_THRESHOLD)",
+    )
     parser.add_argument("--prefix", default=DATABASE_PREFIX, help="names of the databases this run builds")
     args = parser.parse_args()
     pace_before = _common.host_pace_ms()
@@ -279,6 +333,7 @@ def main() -> None:
     built: list[str] = []
     queries: dict[str, dict[str, int]] = {}
     samples: dict[str, dict[str, list[float]]] = {}
+    compared: dict[str, dict | None] = {}
     try:
         print(f"Tiny company ({TINY_PAIRS} pairs) in {tiny} ...")
         built.append(tiny)
@@ -295,7 +350,10 @@ def main() -> None:
                     employees=size, scale=args.scale, database=database, verbose=False
                 )
                 print(f"  built in {company['seconds']:.1f} s: {company['rows_checkins']:,} check-ins")
-            queries[label(size)], samples[label(size)] = measure(database, args.requests)
+            compared[label(size)] = {} if args.compare_prepared else None
+            queries[label(size)], samples[label(size)] = measure(
+                database, args.requests, compared[label(size)]
+            )
             if not args.keep and database in built:
                 print(f"Dropping database {database} ...")
                 _common.drop_database(database)
@@ -332,6 +390,10 @@ def main() -> None:
         for name, timings in samples[size].items():
             print(f"RESULT page_{name}_{size}_median_ms={statistics.median(timings):.1f} ms")
             print(f"RESULT page_{name}_{size}_p95_ms={_common.percentile(timings, 0.95):.1f} ms")
+    for size in labels:
+        for name, timings in (compared.get(size) or {}).items():
+            for kind, values in timings.items():
+                print(f"RESULT page_{name}_{size}_{kind}_median_ms={statistics.median(values):.1f} ms")
     for size in ["tiny", *labels]:
         for name, count in queries[size].items():
             print(f"RESULT page_{name}_{size}_queries={count} queries")
