@@ -217,6 +217,9 @@ def time_unprepared(plan: dict, requests: int) -> dict[str, dict[str, list[float
     whose pace changes by up to two times from hour to hour."""
     from django.db import connection
 
+    if not connection.features.uses_server_side_binding:  # DATABASE_PREPARE_THRESHOLD=off
+        return {}
+    print("  with and without prepared statements, alternating (--compare-prepared) ...")
     connection.ensure_connection()
     raw = connection.connection
     threshold = raw.prepare_threshold
@@ -252,11 +255,9 @@ def rebuild_dashboards() -> float:
     return time.perf_counter() - started
 
 
-def measure(
-    database: str, requests: int | None, compare: dict | None = None
-) -> tuple[dict[str, int], dict[str, list[float]]]:
-    """Query counts and (unless requests is None) timings of every page in the company of `database`;
-    with `compare` (a dict), also each page with and without prepared statements, into compare."""
+def measure(database: str, requests: int | None, compare_prepared: bool = False) -> tuple[dict, dict, dict]:
+    """Query counts and (unless requests is None) timings of every page in the company of `database`,
+    and with `compare_prepared` each page's timings with and without prepared statements."""
     _common.use_database(database)
     use_cache_of(database)
     seconds = rebuild_dashboards()
@@ -266,17 +267,11 @@ def measure(
     queries = count_queries(plan)
     print(f"  queries: {queries}")
     if requests is None:
-        return queries, {}
+        return queries, {}, {}
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"  timing {requests} requests per page after {WARMUP} warm-up requests (load average {load}) ...")
     samples = time_pages(plan, requests)
-    if compare is not None:
-        from django.db import connection
-
-        if connection.vendor == "postgresql" and connection.features.uses_server_side_binding:
-            print("  with and without prepared statements, alternating (--compare-prepared) ...")
-            compare.update(time_unprepared(plan, requests))
-    return queries, samples
+    return queries, samples, time_unprepared(plan, requests) if compare_prepared else {}
 
 
 def main() -> None:
@@ -333,12 +328,12 @@ def main() -> None:
     built: list[str] = []
     queries: dict[str, dict[str, int]] = {}
     samples: dict[str, dict[str, list[float]]] = {}
-    compared: dict[str, dict | None] = {}
+    compared: dict[str, dict] = {}
     try:
         print(f"Tiny company ({TINY_PAIRS} pairs) in {tiny} ...")
         built.append(tiny)
         make_company.build(database=tiny, pairs=TINY_PAIRS, people=1_000, programs=2, verbose=False)
-        queries["tiny"], _ = measure(tiny, None)
+        queries["tiny"], _, _ = measure(tiny, None)
         for size in sizes:
             database = reuse.get(size) or f"{args.prefix}_{label(size)}"
             if size in reuse:
@@ -350,9 +345,8 @@ def main() -> None:
                     employees=size, scale=args.scale, database=database, verbose=False
                 )
                 print(f"  built in {company['seconds']:.1f} s: {company['rows_checkins']:,} check-ins")
-            compared[label(size)] = {} if args.compare_prepared else None
-            queries[label(size)], samples[label(size)] = measure(
-                database, args.requests, compared[label(size)]
+            queries[label(size)], samples[label(size)], compared[label(size)] = measure(
+                database, args.requests, args.compare_prepared
             )
             if not args.keep and database in built:
                 print(f"Dropping database {database} ...")
@@ -391,7 +385,7 @@ def main() -> None:
             print(f"RESULT page_{name}_{size}_median_ms={statistics.median(timings):.1f} ms")
             print(f"RESULT page_{name}_{size}_p95_ms={_common.percentile(timings, 0.95):.1f} ms")
     for size in labels:
-        for name, timings in (compared.get(size) or {}).items():
+        for name, timings in compared[size].items():
             for kind, values in timings.items():
                 print(f"RESULT page_{name}_{size}_{kind}_median_ms={statistics.median(values):.1f} ms")
     for size in ["tiny", *labels]:

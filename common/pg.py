@@ -36,6 +36,7 @@ class PreparingCursor(ServerBindingCursor):
 
 
 def use_preparing_cursor(sender, connection, **kwargs) -> None:
-    """On each new PostgreSQL connection that binds parameters on the server (connection_created)."""
-    if connection.vendor == "postgresql" and connection.features.uses_server_side_binding:
+    """On each new PostgreSQL connection (connection_created, connected by common.apps), when it binds
+    parameters on the server: with DATABASE_PREPARE_THRESHOLD=off it keeps Django's client-side cursor."""
+    if connection.features.uses_server_side_binding:
         connection.connection.cursor_factory = PreparingCursor

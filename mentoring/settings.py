@@ -158,11 +158,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # 0.2 ms to run): with the parameters bound on the server, psycopg prepares a statement the
     # connection has run DATABASE_PREPARE_THRESHOLD times and PostgreSQL keeps its plan. Behind a
     # transaction-mode PgBouncer (which cannot keep them) set DATABASE_PREPARE_THRESHOLD=off.
-    PREPARE_THRESHOLD = env_str("DATABASE_PREPARE_THRESHOLD", "2").lower()
-    if PREPARE_THRESHOLD not in ("off", "none", ""):
+    _prepare_threshold = env_str("DATABASE_PREPARE_THRESHOLD", "2").lower()
+    if _prepare_threshold not in ("off", "none"):
         DATABASES["default"]["OPTIONS"] = {
             "server_side_binding": True,
-            "prepare_threshold": int(PREPARE_THRESHOLD),
+            "prepare_threshold": int(_prepare_threshold),
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ from django.db import connection
 from common.db import of_ids
 from common.pg import PREPARE_MAX_PARAMETERS
 from profiles.models import Person
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +18,7 @@ def _prepared() -> list[str]:
 
 
 def _people(n: int) -> list[int]:
-    Person.objects.bulk_create(
-        Person(email=f"p{i}@example.com", full_name=f"P {i}", level=3) for i in range(n)
-    )
-    return list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    return [person.pk for person in PersonFactory.create_batch(n)]
 
 
 def test_a_lookup_run_again_keeps_its_plan():
