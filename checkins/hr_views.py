@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.counts import CountedPaginator
 from common.csv_export import csv_response
 from common.views import form_errors, id_list_param
 from pairings.selectors import pairing_get_for_user
@@ -102,7 +103,8 @@ def pair_health(request):
     form = PairHealthFilterForm(request.GET or None, programs=programs)
     program_id = form.program_id()
     pairings = selectors.pair_health(user=request.user, program_id=program_id)
-    page = Paginator(pairings, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = selectors.pair_health_count(program_id=program_id)
+    page = CountedPaginator(pairings, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     page.object_list = selectors.pair_health_details(list(page.object_list))
     return render(
         request,

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from common.counts import counted
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q, risk_marked_by_database
 from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
 from pairings.services import pairings_risk_store
@@ -382,6 +383,12 @@ def pair_health(*, user: User, program_id: int | None = None) -> QuerySet:
     # A row still marked (NULL: a writer held it during the refresh) sorts first on PostgreSQL, as the
     # index does: at the top until the next read works it out, rather than hidden at the bottom.
     return pairings.order_by("-risk", "next_checkin_due", "pk").values_list("pk", flat=True)
+
+
+def pair_health_count(*, program_id: int | None = None) -> int | None:
+    """How many pairs pair_health(program_id=...) lists, as the database keeps it (pairings migration
+    0005: no COUNT of 40,000 active pairs per page view); None where it keeps none."""
+    return counted(f"pairing.active.program.{program_id}" if program_id else "pairing.active")
 
 
 @dataclass(frozen=True)

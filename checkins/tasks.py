@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from common.counts import counts_compact
 from pairings.services import (
     mentor_requests_expire,
     pairing_conflicts_recheck,
@@ -40,6 +41,8 @@ def tick(self) -> int:
     # (in a task of its own: reading a large file must not hold up the reminders).
     if settings.DIRECTORY_DROP_DIR:
         scan_directory_drop.delay()
+    # The lists' kept totals (common.counts): each counter's rows folded into one.
+    counts_compact()
     # Once a day: notes of programs closed longer than NOTES_RETENTION_MONTHS are purged.
     if retention_due():
         notes_retention_purge.delay()

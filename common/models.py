@@ -18,3 +18,18 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.token}"
+
+
+class CountDelta(models.Model):
+    """A change of a counted number of rows (common.counts): the number is the sum of its deltas.
+
+    PostgreSQL triggers add a row per statement that changes a count, whatever path it came by (a
+    service, a bulk import, SCIM, raw SQL); a count is read as one indexed sum, not a scan of 100,000
+    rows, and counts_compact folds each counter's rows into one. A row each, not one counter row
+    updated in place: writers never wait for each other's commits on a shared row."""
+
+    counter = models.CharField(max_length=100, db_index=True)
+    delta = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.counter} {self.delta:+d}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from common.counts import CountedPaginator
 from common.text import in_sentence
 from common.views import flash_error, redirect_back
 
@@ -47,7 +48,9 @@ def _directory_filters(data) -> tuple[DirectoryFilterForm, dict]:
 def directory(request):
     form, filters = _directory_filters(request.GET)
     people = selectors.person_directory(**filters)
-    page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CountedPaginator(people, PAGE_SIZE, count=selectors.directory_count(**filters)).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "profiles/directory.html",

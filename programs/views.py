@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from common.counts import CountedPaginator
 from common.text import choice_labels
 from common.views import flash_error, form_errors
 from profiles import selectors as profile_selectors
@@ -303,7 +303,8 @@ def enrollment_list(request, pk):
     chosen = _enrollment_filter(request.GET)
     role, status, query = chosen["role"], chosen["status"], chosen["query"]
     enrollments = selectors.enrollment_list_for_program(program=program, **chosen)
-    page = Paginator(enrollments, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = selectors.enrollment_count(program=program, **chosen)
+    page = CountedPaginator(enrollments, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     return render(
         request,
