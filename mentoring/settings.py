@@ -201,6 +201,14 @@ else:
     }
 
 # --- Celery ---------------------------------------------------------------------------------------------
+# Rendered pieces of a page whose key is made of everything they show (templates' {% cache ... using=
+# "fragments" %}, e.g. a pair-health row): in each process's memory, never shared, a few MB at most.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "twoway-fragments",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 10_000},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True

@@ -265,6 +265,34 @@ def test_pair_health_pages_by_fifty(client, hr_admin):
     assert len(_rows(second)) == 10 and "Page 2 of 2" in second
 
 
+def test_a_rendered_row_is_reused_only_for_the_same_row_and_language(client, hr_admin):
+    """Pair health keeps each row's HTML under a key made of the row and the language: what changed
+    shows at once, a reader in another language gets their words, and an unchanged row is not rendered
+    again (the same bytes, from the fragments cache)."""
+    from django.core.cache import caches
+
+    program = ProgramFactory(actor=hr_admin)
+    (pairing,) = _bulk_pairings(program, 1)
+    client.force_login(hr_admin)
+    url = reverse("checkins:pair_health")
+    caches["fragments"].clear()
+    first = dict(_rows(client.get(url).content.decode()))[pairing.pk]
+    assert len(caches["fragments"]._cache) == 1
+    assert dict(_rows(client.get(url).content.decode()))[pairing.pk] == first
+    assert len(caches["fragments"]._cache) == 1  # the same row: reused, not rendered again
+
+    Person.objects.filter(pk=pairing.mentor.person_id).update(full_name="Renamed Mentor")
+    pairing_set_rhythm(
+        pairing=pairing, last_checkin_on=timezone.localdate() - timedelta(days=40), rating_trend=0
+    )
+    changed = _plain(dict(_rows(client.get(url).content.decode()))[pairing.pk])
+    assert "Renamed Mentor" in changed and "overdue by" in changed
+
+    client.post(reverse("language_set"), {"language": "de", "next": url})
+    german = _plain(dict(_rows(client.get(url).content.decode()))[pairing.pk])
+    assert "Renamed Mentor" in german and "overdue by" not in german and german != changed
+
+
 def _count_queries(client, url):
     return queries_of(client, url)
 
