@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 from collections import Counter
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
@@ -44,6 +45,52 @@ def _directory_filters(data) -> tuple[DirectoryFilterForm, dict]:
     return form, form.filters()
 
 
+@dataclass(frozen=True)
+class DirectoryRow:
+    """A directory row as plain values, every one of them shown: the template keeps its HTML by the row
+    (and the language), so the row must hold all it shows, the invitation's words and date included
+    (made here, in the reader's time zone, rather than compared with the time of the request there)."""
+
+    pk: int
+    full_name: str
+    email: str
+    employee_id: str
+    is_active: bool
+    job_title: str
+    department: str
+    level: int
+    manager_pk: int | None
+    manager_name: str
+    has_login: bool
+    invitation: str  # "" (none), "Invited (link until ...)" or "Invitation expired"
+
+    @classmethod
+    def of(cls, person, now) -> "DirectoryRow":
+        invitation = ""
+        if person.user_id is None and person.invitation_expires_at:
+            invitation = (
+                _("Invited (link until %(date)s)")
+                % {"date": date_format(timezone.localtime(person.invitation_expires_at), _("j F Y, H:i T"))}
+                if person.invitation_expires_at > now
+                else _("Invitation expired")
+            )
+        manager = person.manager
+        return cls(
+            pk=person.pk,
+            full_name=person.full_name,
+            email=person.email,
+            employee_id=person.employee_id,
+            is_active=person.is_active,
+            job_title=person.job_title,
+            department=person.department,
+            level=person.level,
+            manager_pk=manager.pk if manager else None,
+            manager_name=manager.full_name if manager else "",
+            has_login=person.user_id is not None,
+            invitation=invitation,
+        )
+
+
 @hr_admin_required
 def directory(request):
     form, filters = _directory_filters(request.GET)
@@ -51,6 +98,7 @@ def directory(request):
     page = CountedPaginator(people, PAGE_SIZE, count=selectors.directory_count(**filters)).get_page(
         request.GET.get("page")
     )
+    now = timezone.now()
     return render(
         request,
         "profiles/directory.html",
@@ -58,8 +106,8 @@ def directory(request):
             "form": form,
             "filters": filters,
             "page": page,
+            "rows": [DirectoryRow.of(person, now) for person in page.object_list],
             "filtered": any(request.GET.get(name) for name in form.fields),
-            "now": timezone.now(),
         },
     )
 

@@ -1,5 +1,6 @@
 """HR's directory pages, the CSV import screens and the reporting-line selector."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -107,6 +108,40 @@ def test_directory_shows_login_and_invitation_state(client, hr_admin, someone):
     client.force_login(hr_admin)
     html = client.get(reverse("profiles:directory"), {"q": "grace"}).content.decode()
     assert "Invited (link until" in html
+
+
+def test_a_kept_row_changes_with_what_it_shows(client, hr_admin, someone):
+    """The directory keeps each row's HTML by the row and the language (the "fragments" cache): a row
+    whose person, manager or invitation changed, or that a reader in another language asks for, is
+    rendered again, and the invitation says "expired" once it has, though nothing else changed."""
+    from django.core.cache import caches
+
+    caches["fragments"].clear()
+    invitation = Invitation.objects.create(
+        person=someone,
+        email=someone.email,
+        token_hash="b" * 64,
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    client.force_login(hr_admin)
+    url = reverse("profiles:directory")
+
+    def row():
+        html = client.get(url, {"q": "grace"}).content.decode()
+        (found,) = re.findall(r"<tr>(.*?)</tr>", html.split("<tbody>")[1], re.DOTALL)
+        return " ".join(re.sub(r"<[^>]+>", " ", found).split())
+
+    first = row()
+    assert "Grace Hopper" in first and "Invited (link until" in first and "None (top)" in first
+    assert row() == first and len(caches["fragments"]._cache) == 1
+    boss = PersonFactory(full_name="Ada Lovelace")
+    Person.objects.filter(pk=someone.pk).update(full_name="Grace B. Hopper", manager=boss)
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    changed = row()
+    assert "Grace B. Hopper" in changed and "Ada Lovelace" in changed and "Invitation expired" in changed
+    client.post(reverse("language_set"), {"language": "de", "next": url})
+    german = row()
+    assert "Grace B. Hopper" in german and "Invitation expired" not in german and german != changed
 
 
 def _bulk_people(n, start=0):
