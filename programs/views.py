@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -266,23 +267,59 @@ def _enrollment_filter(params) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class EnrollmentRow:
+    """An enrollments row as plain values, every one of them shown: the template keeps the row's HTML by
+    the row (and the language), so the row holds all it shows."""
+
+    pk: int
+    program_pk: int
+    name: str
+    job_title: str
+    department: str
+    level: int
+    role_label: str
+    topic_line: str
+    format_label: str
+    status: str
+    status_label: str
+    decision_reason: str
+    can_be_decided: bool
+
+
 def _enrollment_rows(enrollments, program: Program) -> dict:
     """What the enrollments page's rows need, worked out once per page rather than by each row's tags:
-    the choices' labels (translated once per value), each row's topics as one line, the cells' labels
-    (a phone shows them beside each value) and the decision's options. The page and a decided row (htmx)
-    both render with it."""
+    the rows as values (the choices' labels translated once per value, each row's topics as one line),
+    the cells' labels (a phone shows them beside each value) and the decision's options. The page and a
+    decided row (htmx) both render with it."""
     field = Enrollment._meta.get_field
     roles, formats, statuses = (choice_labels(field(name)) for name in ("role", "preferred_format", "status"))
+    topics = selectors.topic_names(enrollment_ids=[enrollment.pk for enrollment in enrollments])
+    rows = []
     for enrollment in enrollments:
         enrollment.program = program  # the same program, not a copy per row (can_be_decided reads it)
-        enrollment.role_label = roles.get(enrollment.role, enrollment.role)
-        enrollment.format_label = formats.get(enrollment.preferred_format, enrollment.preferred_format)
-        enrollment.status_label = statuses.get(enrollment.status, enrollment.status)
-        enrollment.topic_line = ", ".join(
-            [theme.name for theme in enrollment.topics.all()]
-            + ([enrollment.extra_topics] if enrollment.extra_topics else [])
+        person = enrollment.person
+        rows.append(
+            EnrollmentRow(
+                pk=enrollment.pk,
+                program_pk=program.pk,
+                name=person.full_name,
+                job_title=person.job_title,
+                department=person.department,
+                level=person.level,
+                role_label=roles.get(enrollment.role, enrollment.role),
+                topic_line=", ".join(
+                    topics[enrollment.pk] + ([enrollment.extra_topics] if enrollment.extra_topics else [])
+                ),
+                format_label=formats.get(enrollment.preferred_format, enrollment.preferred_format),
+                status=enrollment.status,
+                status_label=statuses.get(enrollment.status, enrollment.status),
+                decision_reason=enrollment.decision_reason,
+                can_be_decided=enrollment.can_be_decided,
+            )
         )
     return {
+        "rows": rows,
         "cells": {
             "role": _("Role"),
             "level": _("Level"),
@@ -371,12 +408,13 @@ def enrollment_decide(request, pk, enrollment_pk):
     else:
         error = ValidationError([e for errors in form.errors.values() for e in errors])
     if request.htmx:
+        shown = _enrollment_rows([enrollment], program)
         return render(
             request,
             "programs/enrollments.html#row",
             {
-                **_enrollment_rows([enrollment], program),
-                "enrollment": enrollment,
+                **shown,
+                "row": shown["rows"][0],
                 "program": program,
                 "decision_form": form if error else DecisionForm(),
                 "row_error": error,

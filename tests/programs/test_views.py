@@ -162,6 +162,39 @@ def test_a_row_decided_with_htmx_is_the_row_the_page_shows(client, hr_admin, pro
     assert "Approved" in row
 
 
+def test_a_kept_enrollment_row_changes_with_what_it_shows(client, hr_admin, program, mentor_enrollment):
+    """The enrollments page keeps each row's HTML by the row and the language (the "fragments" cache),
+    the CSRF token outside it: a decision made elsewhere, a renamed person or new topics show at once,
+    topics in the program's order, and each form carries its page's own token."""
+    from django.core.cache import caches
+
+    from profiles.models import Person
+    from programs import services
+    from programs.models import Theme
+
+    caches["fragments"].clear()
+    client.force_login(hr_admin)
+    url = reverse("programs:enrollments", args=[program.pk])
+
+    def row():
+        page = client.get(url).content.decode()
+        html = re.search(rf'<tr id="enrollment-{mentor_enrollment.pk}".*?</tr>', page, re.DOTALL).group(0)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        return " ".join(re.sub(r"<[^>]+>", " ", html).split()), token
+
+    first, token = row()
+    kept = len(caches["fragments"]._cache)
+    again, other_token = row()
+    assert again == first and len(caches["fragments"]._cache) == kept and token != other_token
+    late, early = Theme.objects.create(program=program, name="Zeta", position=9), program.themes.first()
+    mentor_enrollment.topics.set([late, early])
+    Person.objects.filter(pk=mentor_enrollment.person_id).update(full_name="Renamed Junior")
+    services.enrollment_decide(enrollment=mentor_enrollment, actor=hr_admin, status="approved", reason="")
+    changed, _token = row()
+    assert "Renamed Junior" in changed and "Approved" in changed and f"{early.name}, Zeta" in changed
+    assert changed != first
+
+
 def test_program_form_errors_show_at_the_field(client, hr_admin):
     client.force_login(hr_admin)
     response = client.post(
