@@ -1,5 +1,8 @@
 """The participant's pages: "My mentoring", check-ins, reflections, goals, actions and concerns."""
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -65,23 +68,93 @@ def _open_goals(pairing) -> list[Goal]:
     return list(pairing.goals.exclude(status=Goal.Status.DROPPED))
 
 
+@dataclass(frozen=True)
+class CheckInCard:
+    """A check-in as its card shows it (checkins/_checkin_card.html), as plain values."""
+
+    pk: int
+    happened_on: date
+    duration_minutes: int
+    format_label: str
+    visible: tuple  # of (mine, by_mentor, learned): what this side may read of each reflection
+
+    @classmethod
+    def of(cls, checkin, side: str) -> "CheckInCard":
+        return cls(
+            pk=checkin.pk,
+            happened_on=checkin.happened_on,
+            duration_minutes=checkin.duration_minutes,
+            format_label=checkin.get_meeting_format_display(),
+            visible=tuple(
+                (row["mine"], row["by_mentor"], row["learned"])
+                for row in selectors.visible_reflections(checkin, side)
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class HomeSection:
+    """One pairing of "My mentoring" as plain values, every one of them shown: the template keeps the
+    section's HTML by the section, the language and the time zone, so the section holds all it shows
+    (the day it was made, for "due since", included)."""
+
+    pk: int
+    is_mentor: bool
+    is_awaiting: bool
+    partner_name: str
+    program_name: str
+    cadence_days: int
+    today: date
+    next_due: date | None
+    next_meeting: tuple | None  # (pk, starts_at, duration_minutes)
+    meeting_can_be_logged: bool
+    awaiting_my_side: tuple  # of (check-in pk, happened_on)
+    goal_review_due: bool
+    goals: tuple  # of (owner side's word, title, status's word, target_date, progress)
+    checkins: tuple[CheckInCard, ...]
+    actions: tuple  # of (pk, kind's word, title, measured_effect, effect's word)
+
+    @classmethod
+    def of(cls, view: selectors.PairingView, today: date) -> "HomeSection":
+        pairing, meeting = view.pairing, view.next_meeting
+        return cls(
+            pk=pairing.pk,
+            is_mentor=view.is_mentor,
+            is_awaiting=pairing.is_awaiting,
+            partner_name=view.partner_name,
+            program_name=pairing.program.name,
+            cadence_days=pairing.cadence_days,
+            today=today,
+            next_due=view.next_due,
+            next_meeting=(meeting.pk, meeting.starts_at, meeting.duration_minutes) if meeting else None,
+            meeting_can_be_logged=view.meeting_can_be_logged,
+            awaiting_my_side=tuple((c.pk, c.happened_on) for c in view.awaiting_my_side),
+            goal_review_due=view.goal_review_due,
+            goals=tuple(
+                (g.get_owner_side_display(), g.title, g.get_status_display(), g.target_date, g.progress)
+                for g in view.goals
+            ),
+            checkins=tuple(CheckInCard.of(checkin, view.side) for checkin in view.checkins),
+            actions=tuple(
+                (a.pk, a.get_kind_display(), a.title, a.measured_effect, a.get_effect_display())
+                for a in view.actions
+            ),
+        )
+
+
 @person_required
 def home(request):
     """My mentoring: each pairing with the next check-in, goals, recent check-ins and what to do next."""
-    views = selectors.home_for_person(person=request.person)
-    for view in views:
-        for checkin in view.checkins:
-            checkin.visible = selectors.visible_reflections(checkin, view.side)
-    return render(request, "checkins/home.html", {"views": views, "today": timezone.localdate()})
+    today = timezone.localdate()
+    sections = [HomeSection.of(view, today) for view in selectors.home_for_person(person=request.person)]
+    return render(request, "checkins/home.html", {"sections": sections})
 
 
 @person_required
 def pairing_journal(request, pk):
     access = pairing_get_for_user(user=request.user, pk=pk)
     pairing, side = access.pairing, access.side
-    checkins = list(selectors.checkins_of_pairing(pairing=pairing))
-    for checkin in checkins:
-        checkin.visible = selectors.visible_reflections(checkin, side)
+    checkins = [CheckInCard.of(checkin, side) for checkin in selectors.checkins_of_pairing(pairing=pairing)]
     return render(request, "checkins/journal.html", {"pairing": pairing, "side": side, "checkins": checkins})
 
 

@@ -222,6 +222,45 @@ def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mento
     assert [c.happened_on for c in view.checkins] == [today - timedelta(days=d) for d in (2, 9, 30)]
 
 
+def test_a_kept_home_section_changes_with_what_it_shows(client, mentor, active_pairing):
+    """ "My mentoring" keeps each pairing's section by what it shows, the language and the time zone (the
+    "fragments" cache): an unchanged section is not rendered again; a new check-in, a planned meeting
+    (shown in the reader's own time zone) and another language show at once."""
+    import re
+
+    from django.core.cache import caches
+
+    from profiles.models import Person
+
+    caches["fragments"].clear()
+    client.force_login(mentor)
+    url = reverse("checkins:home")
+
+    def section():
+        html = client.get(url).content.decode()
+        return " ".join(re.sub(r"<[^>]+>", " ", html.split("<section", 1)[1].split("</section>")[0]).split())
+
+    first = section()
+    assert section() == first and len(caches["fragments"]._cache) == 1
+    today = timezone.localdate()
+    log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=1))
+    assert "Check-in of" in section() and section() != first
+    day = today + timedelta(days=2)
+    services.meeting_plan(
+        pairing=active_pairing,
+        person=mentor.person,
+        starts_at=datetime.combine(day, time(9), tzinfo=ZoneInfo("UTC")),
+        duration_minutes=45,
+        meeting_format="video",
+    )
+    Person.objects.filter(pk=mentor.person.pk).update(time_zone="UTC")
+    assert "09:00 (45 min), your time." in section()
+    Person.objects.filter(pk=mentor.person.pk).update(time_zone="Asia/Tokyo")
+    assert "18:00 (45 min), your time." in section()
+    client.post(reverse("language_set"), {"language": "de", "next": url})
+    assert "your time." not in section()
+
+
 def test_a_planned_meeting_can_be_logged_from_its_own_day_not_before(client, mentor, active_pairing):
     client.force_login(mentor)
     url = reverse("checkins:home")
