@@ -265,6 +265,33 @@ def test_pair_health_pages_by_fifty(client, hr_admin):
     assert len(_rows(second)) == 10 and "Page 2 of 2" in second
 
 
+def test_the_compiled_rows_are_the_orms_rows(hr_admin, concern):
+    """pair_health_details runs pair_health_values' statement compiled once per process, with each page's
+    ids and moment: its rows are the ones the ORM reads, counts, flags, dates and names alike, in the
+    order of the ids, on a first call and on later ones."""
+    import time_machine
+
+    from checkins.selectors import PairHealth, company_today, pair_health_details, pair_health_values
+
+    program = ProgramFactory(actor=hr_admin)
+    quiet, busy = _bulk_pairings(program, 2, due_in_days=-20)
+    for _i in range(3):
+        cancel_meeting(busy, busy.mentee.person)
+    cancel_meeting(busy, busy.mentor.person)
+    Person.objects.filter(pk=quiet.mentor.person_id).update(is_active=False)
+    ids = [busy.pk, concern.pairing_id, quiet.pk, 10**9]
+    for moment in (timezone.now(), timezone.now() + timedelta(days=61)):  # cancellations counted, then not
+        with time_machine.travel(moment, tick=False):
+            expected = {
+                row["pk"]: PairHealth(**row, today=company_today(moment))
+                for row in pair_health_values(ids, moment)
+            }
+            assert pair_health_details(ids) == [expected[pk] for pk in ids[:3]]
+    assert expected[busy.pk].recent_cancellations == 0 and expected[busy.pk].mentee_cancellations == 3
+    assert expected[concern.pairing_id].open_concerns == 1 and expected[quiet.pk].has_leaver
+    assert pair_health_details([]) == []
+
+
 def test_a_rendered_row_is_reused_only_for_the_same_row_and_language(client, hr_admin):
     """Pair health keeps each row's HTML under a key made of the row and the language: what changed
     shows at once, a reader in another language gets their words, and an unchanged row is not rendered
