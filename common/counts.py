@@ -15,7 +15,7 @@ SQLite demo) there are no triggers: counted() says None and the caller counts th
 """
 
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, migrations
 from django.utils.functional import cached_property
 
 from .models import CountDelta
@@ -87,6 +87,22 @@ def counting_triggers(*, table: str, name: str, counters: list[str], condition: 
     ]
     drop.append(forget + "\n")
     return "".join(create), "".join(drop)
+
+
+def counting_migration(**spec) -> migrations.RunPython:
+    """The migration operation that creates (and, reversed, drops) counting_triggers(**spec), on
+    PostgreSQL only: elsewhere the lists count their rows."""
+    create, drop = counting_triggers(**spec)
+
+    def add_counts(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(create)
+
+    def drop_counts(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(drop)
+
+    return migrations.RunPython(add_counts, drop_counts)
 
 
 def counted(counter: str) -> int | None:

@@ -1,27 +1,9 @@
-"""Pair health's totals of active pairs, in all and per program, kept by the database: checkins.selectors.pair_health_count.
-
-PostgreSQL only (common.counts): elsewhere the list counts its rows."""
+"""Pair health's totals of active pairs, in all and per program, kept by the database (common.counts),
+for checkins.selectors.pair_health_count."""
 
 from django.db import migrations
 
-from common.counts import counting_triggers
-
-CREATE, DROP = counting_triggers(
-    table="pairings_pairing",
-    name="pairing",
-    counters=["'pairing.active'", "'pairing.active.program.' || r.program_id"],
-    condition="r.status = 'active'",
-)
-
-
-def add_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+from common.counts import counting_migration
 
 
 class Migration(migrations.Migration):
@@ -30,4 +12,11 @@ class Migration(migrations.Migration):
         ("pairings", "0004_pairing_stored_risk"),
     ]
 
-    operations = [migrations.RunPython(add_counts, drop_counts)]
+    operations = [
+        counting_migration(
+            table="pairings_pairing",
+            name="pairing",
+            counters=["'pairing.active'", "'pairing.active.program.' || r.program_id"],
+            condition="r.status = 'active'",
+        )
+    ]

@@ -1,27 +1,9 @@
-"""The directory's total of active people, kept by the database: profiles.selectors.directory_count.
-
-PostgreSQL only (common.counts): elsewhere the list counts its rows."""
+"""The directory's total of active people, kept by the database (common.counts), for
+profiles.selectors.directory_count."""
 
 from django.db import migrations
 
-from common.counts import counting_triggers
-
-CREATE, DROP = counting_triggers(
-    table="profiles_person",
-    name="person",
-    counters=["'person.active'"],
-    condition="r.is_active",
-)
-
-
-def add_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+from common.counts import counting_migration
 
 
 class Migration(migrations.Migration):
@@ -30,4 +12,11 @@ class Migration(migrations.Migration):
         ("profiles", "0016_notification_recipient_no_own_index"),
     ]
 
-    operations = [migrations.RunPython(add_counts, drop_counts)]
+    operations = [
+        counting_migration(
+            table="profiles_person",
+            name="person",
+            counters=["'person.active'"],
+            condition="r.is_active",
+        )
+    ]

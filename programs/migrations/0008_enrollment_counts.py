@@ -1,27 +1,9 @@
-"""The enrollments page's total of a program's enrollments, kept by the database: programs.selectors.enrollment_count.
-
-PostgreSQL only (common.counts): elsewhere the list counts its rows."""
+"""A program's total of enrollments, kept by the database (common.counts), for
+programs.selectors.enrollment_count."""
 
 from django.db import migrations
 
-from common.counts import counting_triggers
-
-CREATE, DROP = counting_triggers(
-    table="programs_enrollment",
-    name="enrollment",
-    counters=["'enrollment.program.' || r.program_id"],
-    condition="true",
-)
-
-
-def add_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop_counts(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+from common.counts import counting_migration
 
 
 class Migration(migrations.Migration):
@@ -30,4 +12,11 @@ class Migration(migrations.Migration):
         ("programs", "0007_enrollment_opt_in"),
     ]
 
-    operations = [migrations.RunPython(add_counts, drop_counts)]
+    operations = [
+        counting_migration(
+            table="programs_enrollment",
+            name="enrollment",
+            counters=["'enrollment.program.' || r.program_id"],
+            condition="true",
+        )
+    ]
