@@ -244,13 +244,18 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REVOKED = "revoked", _("Revoked")
 
+    @staticmethod
+    def expired(expires_at, now=None) -> bool:
+        """Whether a link that expires at `expires_at` no longer works (at `now`, default now)."""
+        return expires_at <= (now or timezone.now())
+
     @property
     def status(self) -> str:
         if self.accepted_at:
             return self.Status.ACCEPTED
         if self.revoked_at:
             return self.Status.REVOKED
-        if self.expires_at <= timezone.now():
+        if self.expired(self.expires_at):
             return self.Status.EXPIRED
         return self.Status.OPEN
 

@@ -69,10 +69,10 @@ class DirectoryRow:
         invitation = ""
         if person.user_id is None and person.invitation_expires_at:
             invitation = (
-                _("Invited (link until %(date)s)")
+                _("Invitation expired")
+                if Invitation.expired(person.invitation_expires_at, now)
+                else _("Invited (link until %(date)s)")
                 % {"date": date_format(timezone.localtime(person.invitation_expires_at), _("j F Y, H:i T"))}
-                if person.invitation_expires_at > now
-                else _("Invitation expired")
             )
         manager = person.manager
         return cls(
