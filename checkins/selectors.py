@@ -10,12 +10,11 @@ Who sees what (each rule has a test):
 
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache, partial, reduce
+from functools import partial, reduce
 from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -43,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from common.counts import counted
-from common.db import of_ids
+from common.db import CompiledValues, of_ids
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q, risk_marked_by_database
 from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
 from pairings.services import pairings_risk_store
@@ -302,9 +301,13 @@ def _cancellations_counted_since(now: datetime) -> datetime:
     return now - timedelta(days=RECENT_CANCELLATION_DAYS)
 
 
+def _cancelled_since_q(since: datetime) -> Q:
+    return Q(created_at__gte=since)
+
+
 def _recent_cancellation_q(now: datetime) -> Q:
     """A cancellation or move that counts toward "repeated cancellations": made in the last 60 days."""
-    return Q(created_at__gte=_cancellations_counted_since(now))
+    return _cancelled_since_q(_cancellations_counted_since(now))
 
 
 class _StartOfDay(Func):
@@ -458,15 +461,16 @@ _PAIR_HEALTH_COLUMNS = {
 _NOT_PAIR_HEALTH_FIELDS = {*_PAIR_HEALTH_COLUMNS, "today"}
 
 
-def pair_health_values(ids: list[int], now: datetime) -> QuerySet:
+def pair_health_values(*, ids: list[int], cancellations_since: datetime) -> QuerySet:
     """The definition of pair health's rows: the pairings `ids` with their flags' inputs and counts, as
-    values (PairHealth's fields but `today`)."""
+    values (PairHealth's fields but `today`); recent cancellations are those since
+    `cancellations_since` (_cancellations_counted_since)."""
     return (
         of_ids(Pairing.objects.all(), "id", ids)
         .annotate(
             checkin_count=_count(CheckIn),
             open_concerns=_count(Concern, extra=_OPEN_CONCERN_Q),
-            recent_cancellations=_count(Cancellation, extra=_recent_cancellation_q(now)),
+            recent_cancellations=_count(Cancellation, extra=_cancelled_since_q(cancellations_since)),
             mentee_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTEE)),
             mentor_cancellations=_count(Cancellation, extra=Q(asked_by_side=Side.MENTOR)),
         )
@@ -478,60 +482,25 @@ def pair_health_values(ids: list[int], now: datetime) -> QuerySet:
     )
 
 
-# The ids and the moment pair_health_values is built with once per process, to find where a page's own
-# go among the statement's parameters: values no page can have.
-_SAMPLE_IDS = [-2718, -2818]
-_SAMPLE_NOW = datetime(2000, 1, 1, 0, 0, 0, 271828, tzinfo=UTC)
-
-
-@cache
-def _pair_health_statement() -> tuple[str, tuple, int, int, list[str], list]:
-    """pair_health_values as SQL, built and compiled once per process: the ORM took 5 ms of each page
-    to build and compile its five counts (3 of building the same expressions again). Returns the SQL,
-    its parameters, where the ids and the cancellations' cut-off go in them, the columns' names and the
-    ORM's converters of their values."""
-    query = pair_health_values(_SAMPLE_IDS, _SAMPLE_NOW).query
-    compiler = query.get_compiler(DEFAULT_DB_ALIAS)
-    sql, params = compiler.as_sql()
-    # What the ORM does to each column read (its counts: int()), as compiler.apply_converters does it.
-    converters = list(
-        compiler.get_converters(
-            [column for column, _sql, _alias in compiler.select[: compiler.col_count]]
-        ).items()
-    )
-    since = _cancellations_counted_since(_SAMPLE_NOW)
-    (ids_at,) = [i for i, value in enumerate(params) if value == _SAMPLE_IDS]
-    (since_at,) = [i for i, value in enumerate(params) if value == since]
-    # In the order QuerySet.values() names them (ValuesIterable).
-    names = list(query.selected) if query.selected else [*query.values_select, *query.annotation_select]
-    return sql, tuple(params), ids_at, since_at, names, converters
+# Built and compiled once per process (common.db.CompiledValues): its five counts took 5 ms of each page
+# to build and compile. The samples are values no page has.
+_pair_health_rows = CompiledValues(
+    pair_health_values,
+    ids=[-2718, -2818],
+    cancellations_since=datetime(2000, 1, 1, 0, 0, 0, 271828, tzinfo=UTC),
+)
 
 
 def pair_health_details(ids: list[int]) -> list[PairHealth]:
-    """The rows of one page of pair health, in the order of `ids`, with their flags and counts: the
-    statement of pair_health_values, compiled once (_pair_health_statement), run with these ids.
+    """The rows of one page of pair health, in the order of `ids`, with their flags and counts.
 
     Read as plain values, not model instances: a page of 50 would otherwise build 350 objects (the
     pairing, its program, agreement, enrollments and people) to show a few columns of each."""
     if not ids:
         return []
     now = timezone.now()
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":  # the embedded demo: ids go as an IN list, built each time
-        found = list(pair_health_values(ids, now))
-    else:
-        sql, params, ids_at, since_at, names, converters = _pair_health_statement()
-        params = list(params)
-        params[ids_at], params[since_at] = list(ids), _cancellations_counted_since(now)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = [list(row) for row in cursor.fetchall()]
-        for row in rows:
-            for at, (functions, expression) in converters:
-                for convert in functions:
-                    row[at] = convert(row[at], expression, connection)
-        found = [dict(zip(names, row, strict=True)) for row in rows]
     today = company_today(now)
+    found = _pair_health_rows(ids=list(ids), cancellations_since=_cancellations_counted_since(now))
     rows = {row["pk"]: PairHealth(**row, today=today) for row in found}
     return [rows[pk] for pk in ids if pk in rows]
 

@@ -271,7 +271,13 @@ def test_the_compiled_rows_are_the_orms_rows(hr_admin, concern):
     order of the ids, on a first call and on later ones."""
     import time_machine
 
-    from checkins.selectors import PairHealth, company_today, pair_health_details, pair_health_values
+    from checkins.selectors import (
+        PairHealth,
+        _cancellations_counted_since,
+        company_today,
+        pair_health_details,
+        pair_health_values,
+    )
 
     program = ProgramFactory(actor=hr_admin)
     quiet, busy = _bulk_pairings(program, 2, due_in_days=-20)
@@ -284,7 +290,9 @@ def test_the_compiled_rows_are_the_orms_rows(hr_admin, concern):
         with time_machine.travel(moment, tick=False):
             expected = {
                 row["pk"]: PairHealth(**row, today=company_today(moment))
-                for row in pair_health_values(ids, moment)
+                for row in pair_health_values(
+                    ids=ids, cancellations_since=_cancellations_counted_since(moment)
+                )
             }
             assert pair_health_details(ids) == [expected[pk] for pk in ids[:3]]
     assert expected[busy.pk].recent_cancellations == 0 and expected[busy.pk].mentee_cancellations == 3
