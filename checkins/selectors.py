@@ -44,9 +44,10 @@ from django.utils.translation import ngettext
 from common.counts import counted
 from common.db import CompiledValues, of_ids
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q, risk_marked_by_database
-from pairings.selectors import conflict_count, live_pairings_of, not_yours, side_of
+from pairings.selectors import conflict_count, live_pairings_among, not_yours, side_of
 from pairings.services import pairings_risk_store
 from profiles.models import Person, User
+from programs.models import Enrollment
 from programs.selectors import pending_enrollment_count
 
 from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Reflection
@@ -132,16 +133,21 @@ def concern_for_user(*, user: User, pk: int) -> Concern:
 
 @dataclass
 class PairingView:
-    pairing: Pairing
+    """One live pairing of the participant's home, as plain values (read by checkins.views.HomeSection)."""
+
+    pk: int
+    is_awaiting: bool
+    program_name: str
+    cadence_days: int
     side: str
     partner_name: str
     next_due: date | None
-    next_meeting: Meeting | None
+    next_meeting: dict | None  # pk, starts_at, duration_minutes
     meeting_can_be_logged: bool  # its day has come: a check-in is logged once it has happened
-    goals: list[Goal]
-    checkins: list[CheckIn]
-    awaiting_my_side: list[CheckIn]
-    actions: list[Action]
+    goals: list[dict]  # owner_side, title, status, target_date, progress, updated_at
+    checkins: list[dict]  # pk, happened_on, duration_minutes, meeting_format, visible (shared_view)
+    awaiting_my_side: list[dict]
+    actions: list[dict]  # pk, kind, title, measured_effect, effect
     goal_review_due: bool
 
     @property
@@ -149,18 +155,24 @@ class PairingView:
         return self.side == Side.MENTOR
 
 
+def shared_view(author_side: str, learned: str, side: str) -> tuple[bool, bool, str]:
+    """What either side of the pair reads of a reflection by `author_side`, seen from `side`: whether it is
+    their own, whether the mentor wrote it, and what the author learned (the pair's, never private)."""
+    return author_side == side, author_side == Side.MENTOR, learned
+
+
 def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
     """What a participant may read of a check-in's reflections: both sides' learned and change-next-time;
     rating and private notes only of their own."""
     rows = []
     for reflection in checkin.reflections.all():
-        mine = reflection.side == side
+        mine, by_mentor, learned = shared_view(reflection.side, reflection.learned, side)
         rows.append(
             {
                 "side": reflection.side,
-                "by_mentor": reflection.side == Side.MENTOR,
+                "by_mentor": by_mentor,
                 "mine": mine,
-                "learned": reflection.learned,
+                "learned": learned,
                 "change_next_time": reflection.change_next_time,
                 "rating": reflection.rating if mine else None,
                 "private_notes": reflection.private_notes if mine else None,
@@ -173,7 +185,7 @@ def visible_reflections(checkin: CheckIn, side: str) -> list[dict]:
 def _by_pairing(rows) -> dict[int, list]:
     grouped: dict[int, list] = {}
     for row in rows:
-        grouped.setdefault(row.pairing_id, []).append(row)
+        grouped.setdefault(row["pairing_id"], []).append(row)
     return grouped
 
 
@@ -181,70 +193,145 @@ def _by_pairing(rows) -> dict[int, list]:
 HOME_ACTIONS = 5
 
 
-def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
-    """Every live pairing of a person, with what the home page shows, in a fixed number of queries.
-
-    Loads what the page shows and no more (the page is every participant's first): the two sides'
-    enrollments (side_of reads them) with the people's names as values beside the pairing (not the
-    people and their profiles as objects), and the goals, planned meetings, latest actions and latest
-    check-ins of all the pairings in one query each."""
-    now = timezone.now()
-    today = timezone.localdate()
-    start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
-    pairings = list(
-        live_pairings_of(person=person)
-        .select_related("program", "agreement", "mentor", "mentee")
-        .annotate(mentor_name=F("mentor__person__full_name"), mentee_name=F("mentee__person__full_name"))
+# The home page's reads, each built and compiled once per process (common.db.CompiledValues): building
+# and compiling its six queries took two thirds of every participant's first page. The samples are
+# values no page has.
+_home_enrollments = CompiledValues(
+    lambda *, person_id: Enrollment.objects.filter(person_id=person_id).values("pk").order_by(),
+    person_id=-27182,
+)
+_home_pairings = CompiledValues(
+    lambda *, as_mentor, as_mentee: (
+        live_pairings_among(as_mentor=as_mentor, as_mentee=as_mentee)
+        .values(
+            "pk",
+            "status",
+            "next_checkin_due",
+            "activated_at",
+            "created_at",
+            mentor_person=F("mentor__person_id"),
+            mentor_name=F("mentor__person__full_name"),
+            mentee_name=F("mentee__person__full_name"),
+            program_name=F("program__name"),
+            goal_review_weeks=F("program__goal_review_weeks"),
+            cadence=cadence_expression(),
+        )
         .order_by("-activated_at", "-created_at")
-    )
-    ids = [p.pk for p in pairings]
-    goals = _by_pairing(Goal.objects.filter(pairing_id__in=ids).exclude(status=Goal.Status.DROPPED))
-    # From the start of today: a meeting held this morning stays here, to be logged.
-    planned = _by_pairing(
-        Meeting.objects.filter(
-            pairing_id__in=ids, status=Meeting.Status.PLANNED, starts_at__gte=start_of_today
-        ).order_by("starts_at", "pk")
-    )
-    # A pair records a handful of actions, not hundreds: all of them, of which the page shows the latest.
-    actions = _by_pairing(Action.objects.filter(pairing_id__in=ids).order_by("-created_at", "-pk"))
-    # The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's
-    # check-ins, newest first, so a pair with years of history costs no more than a new one.
-    checkins = _by_pairing(
-        CheckIn.objects.filter(pairing_id__in=ids)
+    ),
+    as_mentor=[-27182, -27183],
+    as_mentee=[-27184, -27185],
+)
+_home_goals = CompiledValues(
+    lambda *, ids: of_ids(Goal.objects.exclude(status=Goal.Status.DROPPED), "pairing_id", ids).values(
+        "pairing_id", "owner_side", "title", "status", "target_date", "progress", "updated_at"
+    ),
+    ids=[-27182, -27183],
+)
+# From the start of today: a meeting held this morning stays here, to be logged.
+_home_meetings = CompiledValues(
+    lambda *, ids, since: (
+        of_ids(Meeting.objects.filter(status=Meeting.Status.PLANNED, starts_at__gte=since), "pairing_id", ids)
+        .values("pairing_id", "pk", "starts_at", "duration_minutes")
+        .order_by("starts_at", "pk")
+    ),
+    ids=[-27182, -27183],
+    since=datetime(2000, 1, 1, 0, 0, 0, 271828, tzinfo=UTC),
+)
+# A pair records a handful of actions, not hundreds: all of them, of which the page shows the latest.
+_home_actions = CompiledValues(
+    lambda *, ids: (
+        of_ids(Action.objects.all(), "pairing_id", ids)
+        .values("pairing_id", "pk", "kind", "title", "measured_effect", "effect")
+        .order_by("-created_at", "-pk")
+    ),
+    ids=[-27182, -27183],
+)
+# The `recent` latest check-ins of each pairing, in one query: a window numbers each pairing's check-ins,
+# newest first, so a pair with years of history costs no more than a new one.
+_home_checkins = CompiledValues(
+    lambda *, ids, recent: (
+        of_ids(CheckIn.objects.all(), "pairing_id", ids)
         .annotate(
             newest=Window(
                 RowNumber(), partition_by=F("pairing_id"), order_by=[F("happened_on").desc(), F("pk").desc()]
             )
         )
         .filter(newest__lte=recent)
-        .prefetch_related("reflections")
+        .values("pairing_id", "pk", "happened_on", "duration_minutes", "meeting_format")
         .order_by("pairing_id", "-happened_on", "-pk")
-    )
+    ),
+    ids=[-27182, -27183],
+    recent=-27182,
+)
+_home_reflections = CompiledValues(
+    lambda *, checkins: (
+        of_ids(Reflection.objects.all(), "checkin_id", checkins)
+        .values("checkin_id", "side", "learned")
+        .order_by("pk")
+    ),
+    checkins=[-27182, -27183],
+)
+
+
+def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
+    """Every live pairing of a person, with what the home page shows, in a fixed number of queries.
+
+    Loads what the page shows and no more (the page is every participant's first), as plain values: the
+    person's enrollments, their live pairings (with both names, the program's and the cadence), then the
+    goals, planned meetings, actions and latest check-ins of all the pairings in one query each, and
+    those check-ins' reflections (who wrote each and what they learned)."""
+    now = timezone.now()
+    today = timezone.localdate()
+    start_of_today = datetime.combine(today, time(), tzinfo=timezone.get_current_timezone())
+    enrollments = [row["pk"] for row in _home_enrollments(person_id=person.pk)]
+    pairings = _home_pairings(as_mentor=enrollments, as_mentee=enrollments) if enrollments else []
+    ids = [p["pk"] for p in pairings]
+    if not ids:
+        return []
+    goals = _by_pairing(_home_goals(ids=ids))
+    planned = _by_pairing(_home_meetings(ids=ids, since=start_of_today))
+    actions = _by_pairing(_home_actions(ids=ids))
+    shown = _home_checkins(ids=ids, recent=recent)
+    reflections: dict[int, list] = {}
+    for row in _home_reflections(checkins=[c["pk"] for c in shown]) if shown else []:
+        reflections.setdefault(row["checkin_id"], []).append((row["side"], row["learned"]))
+    checkins = _by_pairing(shown)
     views = []
     for pairing in pairings:
-        side = side_of(pairing, person)
-        shown = checkins.get(pairing.pk, [])
-        its_goals = goals.get(pairing.pk, [])
-        its_meetings = planned.get(pairing.pk, [])
+        side = Side.MENTOR if pairing["mentor_person"] == person.pk else Side.MENTEE
+        its_checkins = [
+            row | {"visible": tuple(shared_view(*r, side) for r in reflections.get(row["pk"], []))}
+            for row in checkins.get(pairing["pk"], [])
+        ]
+        its_goals = goals.get(pairing["pk"], [])
+        its_meetings = planned.get(pairing["pk"], [])
         last_review = max(
-            (g.updated_at for g in its_goals), default=pairing.activated_at or pairing.created_at
+            (g["updated_at"] for g in its_goals), default=pairing["activated_at"] or pairing["created_at"]
         )
+        is_active = pairing["status"] == Pairing.Status.ACTIVE
         views.append(
             PairingView(
-                pairing=pairing,
+                pk=pairing["pk"],
+                is_awaiting=pairing["status"] == Pairing.Status.AWAITING,
+                program_name=pairing["program_name"],
+                cadence_days=pairing["cadence"],
                 side=side,
-                partner_name=pairing.mentee_name if side == Side.MENTOR else pairing.mentor_name,
-                next_due=pairing.next_checkin_due,
+                partner_name=pairing["mentee_name"] if side == Side.MENTOR else pairing["mentor_name"],
+                next_due=pairing["next_checkin_due"],
                 next_meeting=its_meetings[0] if its_meetings else None,
                 meeting_can_be_logged=bool(its_meetings)
-                and timezone.localdate(its_meetings[0].starts_at) <= today,
+                and timezone.localdate(its_meetings[0]["starts_at"]) <= today,
                 goals=its_goals,
-                checkins=shown,
-                awaiting_my_side=[c for c in shown if all(r.side != side for r in c.reflections.all())],
-                actions=actions.get(pairing.pk, [])[:HOME_ACTIONS],
+                checkins=its_checkins,
+                awaiting_my_side=[
+                    c
+                    for c in its_checkins
+                    if all(author_side != side for author_side, _l in reflections.get(c["pk"], []))
+                ],
+                actions=actions.get(pairing["pk"], [])[:HOME_ACTIONS],
                 goal_review_due=bool(its_goals)
-                and pairing.is_active
-                and now - last_review >= timedelta(weeks=pairing.program.goal_review_weeks),
+                and is_active
+                and now - last_review >= timedelta(weeks=pairing["goal_review_weeks"]),
             )
         )
     return views

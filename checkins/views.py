@@ -18,7 +18,7 @@ from common.views import form_errors, id_param
 from pairings.models import Goal, Side
 from pairings.selectors import pairing_get_for_user, side_of
 from profiles import outbox
-from profiles.models import Notification
+from profiles.models import MeetingFormat, Notification
 from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import person_required
 
@@ -34,7 +34,7 @@ from .forms import (
     ReflectionForm,
     SharedNotesForm,
 )
-from .models import Concern, Meeting, Reflection
+from .models import Action, Concern, Meeting, Reflection
 
 
 def _goal_updates(form, rows) -> list[services.GoalProgress]:
@@ -91,6 +91,23 @@ class CheckInCard:
             ),
         )
 
+    @classmethod
+    def of_values(cls, checkin: dict) -> "CheckInCard":
+        """From a check-in as the home page reads it (selectors.home_for_person)."""
+        return cls(
+            pk=checkin["pk"],
+            happened_on=checkin["happened_on"],
+            duration_minutes=checkin["duration_minutes"],
+            format_label=_word(MeetingFormat, checkin["meeting_format"]),
+            visible=checkin["visible"],
+        )
+
+
+def _word(choices, value: str) -> str:
+    """The word of a choice in the current language, as get_FOO_display() gives it (a plain string: the
+    sections are keys of the fragments cache)."""
+    return str(choices(value).label)
+
 
 @dataclass(frozen=True)
 class HomeSection:
@@ -116,27 +133,41 @@ class HomeSection:
 
     @classmethod
     def of(cls, view: selectors.PairingView, today: date) -> "HomeSection":
-        pairing, meeting = view.pairing, view.next_meeting
+        meeting = view.next_meeting
         return cls(
-            pk=pairing.pk,
+            pk=view.pk,
             is_mentor=view.is_mentor,
-            is_awaiting=pairing.is_awaiting,
+            is_awaiting=view.is_awaiting,
             partner_name=view.partner_name,
-            program_name=pairing.program.name,
-            cadence_days=pairing.cadence_days,
+            program_name=view.program_name,
+            cadence_days=view.cadence_days,
             today=today,
             next_due=view.next_due,
-            next_meeting=(meeting.pk, meeting.starts_at, meeting.duration_minutes) if meeting else None,
+            next_meeting=(meeting["pk"], meeting["starts_at"], meeting["duration_minutes"])
+            if meeting
+            else None,
             meeting_can_be_logged=view.meeting_can_be_logged,
-            awaiting_my_side=tuple((c.pk, c.happened_on) for c in view.awaiting_my_side),
+            awaiting_my_side=tuple((c["pk"], c["happened_on"]) for c in view.awaiting_my_side),
             goal_review_due=view.goal_review_due,
             goals=tuple(
-                (g.get_owner_side_display(), g.title, g.get_status_display(), g.target_date, g.progress)
+                (
+                    _word(Side, g["owner_side"]),
+                    g["title"],
+                    _word(Goal.Status, g["status"]),
+                    g["target_date"],
+                    g["progress"],
+                )
                 for g in view.goals
             ),
-            checkins=tuple(CheckInCard.of(checkin, view.side) for checkin in view.checkins),
+            checkins=tuple(CheckInCard.of_values(checkin) for checkin in view.checkins),
             actions=tuple(
-                (a.pk, a.get_kind_display(), a.title, a.measured_effect, a.get_effect_display())
+                (
+                    a["pk"],
+                    _word(Action.Kind, a["kind"]),
+                    a["title"],
+                    a["measured_effect"],
+                    _word(Action.Effect, a["effect"]),
+                )
                 for a in view.actions
             ),
         )

@@ -211,7 +211,7 @@ def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mento
     for days_ago in (900, 400):  # a pair that last met more than a year ago still sees those check-ins
         log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
     (view,) = home_for_person(person=mentor.person)
-    assert [c.happened_on for c in view.checkins] == [
+    assert [c["happened_on"] for c in view.checkins] == [
         today - timedelta(days=400),
         today - timedelta(days=900),
     ]
@@ -219,7 +219,7 @@ def test_home_shows_the_three_latest_check_ins_of_each_pairing_however_old(mento
     for days_ago in (30, 2, 9):
         log_checkin(active_pairing, mentor.person, happened_on=today - timedelta(days=days_ago))
     (view,) = home_for_person(person=mentor.person)
-    assert [c.happened_on for c in view.checkins] == [today - timedelta(days=d) for d in (2, 9, 30)]
+    assert [c["happened_on"] for c in view.checkins] == [today - timedelta(days=d) for d in (2, 9, 30)]
 
 
 def test_a_kept_home_section_changes_with_what_it_shows(client, mentor, active_pairing):
