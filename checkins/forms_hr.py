@@ -5,8 +5,6 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from programs.models import Program
-
 from .models import Concern
 
 UNRESOLVED = "unresolved"
@@ -14,21 +12,16 @@ ALL = "all"
 
 
 class PairHealthFilterForm(forms.Form):
-    program = forms.ModelChoiceField(
-        label=_("Program"),
-        queryset=Program.objects.none(),
-        required=False,
-        empty_label=_("All programs"),
-    )
+    program = forms.TypedChoiceField(label=_("Program"), coerce=int, empty_value=None, required=False)
 
-    def __init__(self, *args, programs, **kwargs):
+    def __init__(self, *args, programs: list[dict], **kwargs):
+        """`programs`: the programs to filter by, as programs.selectors.program_choices gives them."""
         super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
+        self.fields["program"].choices = [("", _("All programs"))] + [(p["pk"], p["name"]) for p in programs]
 
     def program_id(self) -> int | None:
-        if self.is_valid() and self.cleaned_data["program"]:
-            return self.cleaned_data["program"].pk
-        return None
+        """The program asked for, or None for all (or for one that is not among them)."""
+        return self.cleaned_data["program"] if self.is_valid() else None
 
 
 class ConcernFilterForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.counts import counted
+from common.db import CompiledValues
 from common.privacy import MIN_PEOPLE, Figure, breakdown, figure, mean, percent, round_half_up
 from profiles.models import Person, User
 
@@ -33,9 +34,15 @@ def pending_enrollment_count() -> int:
     return Enrollment.objects.filter(status=Status.PENDING).count()
 
 
-def program_choices() -> QuerySet[Program]:
-    """The programs HR filters by (not archived), as name and id only."""
-    return Program.objects.filter(archived_at__isnull=True).only("pk", "name").order_by("name", "pk")
+# Compiled once per process (common.db.CompiledValues): HR's filters show it on every page of pair health.
+_program_choices = CompiledValues(
+    lambda: Program.objects.filter(archived_at__isnull=True).values("pk", "name").order_by("name", "pk")
+)
+
+
+def program_choices() -> list[dict]:
+    """The programs HR filters by (not archived): each one's pk and name, by name."""
+    return _program_choices()
 
 
 def program_list_for_hr(*, archived: bool = False) -> QuerySet[Program]:
