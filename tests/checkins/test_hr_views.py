@@ -10,7 +10,7 @@ from checkins.models import Concern
 from pairings.models import Pairing
 from pairings.services import pairing_set_rhythm
 from profiles.models import Person
-from programs.models import Enrollment
+from programs.models import Enrollment, Program
 from tests.checkins.conftest import cancel_meeting
 from tests.factories import ProgramFactory
 from tests.helpers import PERSONAS, queries_of
@@ -253,6 +253,11 @@ def test_pair_health_filters_by_program(client, hr_admin):
     assert f'<option value="{second.pk}" selected>' in html
     # An unknown program is no filter at all, not an error.
     assert len(_rows(client.get(url, {"program": "x"}).content.decode())) == 2
+    # An archived program is not among the choices: asking for it is no filter either.
+    Program.objects.filter(pk=first.pk).update(archived_at=timezone.now())
+    html = client.get(url, {"program": first.pk}).content.decode()
+    assert f'<option value="{first.pk}"' not in html and f'<option value="{second.pk}">' in html
+    assert len(_rows(html)) == 2
 
 
 def test_pair_health_pages_by_fifty(client, hr_admin):
