@@ -44,11 +44,10 @@ from django.utils.translation import ngettext
 from common.counts import counted
 from common.db import CompiledValues, of_ids
 from pairings.models import Goal, Pairing, Side, cadence_expression, late_q, risk_marked_by_database
-from pairings.selectors import conflict_count, live_pairings_among, not_yours, side_of
+from pairings.selectors import conflict_count, live_pairings_among, not_yours, side_of, side_of_person
 from pairings.services import pairings_risk_store
 from profiles.models import Person, User
-from programs.models import Enrollment
-from programs.selectors import pending_enrollment_count
+from programs.selectors import pending_enrollment_count, person_enrollments
 
 from .models import Action, Cancellation, CheckIn, Concern, Heartbeat, Meeting, Reflection
 from .services import BEAT
@@ -196,10 +195,7 @@ HOME_ACTIONS = 5
 # The home page's reads, each built and compiled once per process (common.db.CompiledValues): building
 # and compiling its six queries took two thirds of every participant's first page. The samples are
 # values no page has.
-_home_enrollments = CompiledValues(
-    lambda *, person_id: Enrollment.objects.filter(person_id=person_id).values("pk").order_by(),
-    person_id=-27182,
-)
+_home_enrollments = CompiledValues(person_enrollments, person_id=-27182)
 _home_pairings = CompiledValues(
     lambda *, as_mentor, as_mentee: (
         live_pairings_among(as_mentor=as_mentor, as_mentee=as_mentee)
@@ -210,6 +206,7 @@ _home_pairings = CompiledValues(
             "activated_at",
             "created_at",
             mentor_person=F("mentor__person_id"),
+            mentee_person=F("mentee__person_id"),
             mentor_name=F("mentor__person__full_name"),
             mentee_name=F("mentee__person__full_name"),
             program_name=F("program__name"),
@@ -222,7 +219,7 @@ _home_pairings = CompiledValues(
     as_mentee=[-27184, -27185],
 )
 _home_goals = CompiledValues(
-    lambda *, ids: of_ids(Goal.objects.exclude(status=Goal.Status.DROPPED), "pairing_id", ids).values(
+    lambda *, ids: of_ids(Goal.objects.filter(Goal.kept_q()), "pairing_id", ids).values(
         "pairing_id", "owner_side", "title", "status", "target_date", "progress", "updated_at"
     ),
     ids=[-27182, -27183],
@@ -298,7 +295,11 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
     checkins = _by_pairing(shown)
     views = []
     for pairing in pairings:
-        side = Side.MENTOR if pairing["mentor_person"] == person.pk else Side.MENTEE
+        side = side_of_person(
+            mentor_person_id=pairing["mentor_person"],
+            mentee_person_id=pairing["mentee_person"],
+            person_id=person.pk,
+        )
         its_checkins = [
             row | {"visible": tuple(shared_view(*r, side) for r in reflections.get(row["pk"], []))}
             for row in checkins.get(pairing["pk"], [])
@@ -323,11 +324,7 @@ def home_for_person(*, person: Person, recent: int = 3) -> list[PairingView]:
                 and timezone.localdate(its_meetings[0]["starts_at"]) <= today,
                 goals=its_goals,
                 checkins=its_checkins,
-                awaiting_my_side=[
-                    c
-                    for c in its_checkins
-                    if all(author_side != side for author_side, _l in reflections.get(c["pk"], []))
-                ],
+                awaiting_my_side=[c for c in its_checkins if not any(mine for mine, *_ in c["visible"])],
                 actions=actions.get(pairing["pk"], [])[:HOME_ACTIONS],
                 goal_review_due=bool(its_goals)
                 and is_active

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,15 +11,17 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from common.once import AlreadySaved, save_once
+from common.text import choice_labels
 from common.views import form_errors, id_param
 from pairings.models import Goal, Side
 from pairings.selectors import pairing_get_for_user, side_of
 from profiles import outbox
-from profiles.models import MeetingFormat, Notification
+from profiles.models import Notification
 from profiles.outbox import selectors as outbox_selectors
 from profiles.permissions import person_required
 
@@ -34,7 +37,7 @@ from .forms import (
     ReflectionForm,
     SharedNotesForm,
 )
-from .models import Action, Concern, Meeting, Reflection
+from .models import Action, CheckIn, Concern, Meeting, Reflection
 
 
 def _goal_updates(form, rows) -> list[services.GoalProgress]:
@@ -65,7 +68,7 @@ def _form_page(request, pairing, form, heading, intro):
 
 
 def _open_goals(pairing) -> list[Goal]:
-    return list(pairing.goals.exclude(status=Goal.Status.DROPPED))
+    return list(pairing.goals.filter(Goal.kept_q()))
 
 
 @dataclass(frozen=True)
@@ -80,33 +83,41 @@ class CheckInCard:
 
     @classmethod
     def of(cls, checkin, side: str) -> "CheckInCard":
-        return cls(
-            pk=checkin.pk,
-            happened_on=checkin.happened_on,
-            duration_minutes=checkin.duration_minutes,
-            format_label=checkin.get_meeting_format_display(),
-            visible=tuple(
-                (row["mine"], row["by_mentor"], row["learned"])
-                for row in selectors.visible_reflections(checkin, side)
-            ),
+        return cls.of_values(
+            {
+                "pk": checkin.pk,
+                "happened_on": checkin.happened_on,
+                "duration_minutes": checkin.duration_minutes,
+                "meeting_format": checkin.meeting_format,
+                "visible": tuple(
+                    (row["mine"], row["by_mentor"], row["learned"])
+                    for row in selectors.visible_reflections(checkin, side)
+                ),
+            }
         )
 
     @classmethod
     def of_values(cls, checkin: dict) -> "CheckInCard":
-        """From a check-in as the home page reads it (selectors.home_for_person)."""
+        """From a check-in as plain values (selectors.home_for_person reads them so)."""
         return cls(
             pk=checkin["pk"],
             happened_on=checkin["happened_on"],
             duration_minutes=checkin["duration_minutes"],
-            format_label=_word(MeetingFormat, checkin["meeting_format"]),
+            format_label=_words(CheckIn, "meeting_format")[checkin["meeting_format"]],
             visible=checkin["visible"],
         )
 
 
-def _word(choices, value: str) -> str:
-    """The word of a choice in the current language, as get_FOO_display() gives it (a plain string: the
-    sections are keys of the fragments cache)."""
-    return str(choices(value).label)
+def _words(model, field: str) -> dict:
+    """A field's choices as {value: word} in the current language (common.text.choice_labels: plain
+    strings, as the sections are keys of the fragments cache). Made once per language: a page asks for
+    them for every goal, action and check-in it shows."""
+    return _words_in(model, field, get_language())
+
+
+@cache
+def _words_in(model, field: str, language: str) -> dict:
+    return choice_labels(model._meta.get_field(field))
 
 
 @dataclass(frozen=True)
@@ -151,9 +162,9 @@ class HomeSection:
             goal_review_due=view.goal_review_due,
             goals=tuple(
                 (
-                    _word(Side, g["owner_side"]),
+                    _words(Goal, "owner_side")[g["owner_side"]],
                     g["title"],
-                    _word(Goal.Status, g["status"]),
+                    _words(Goal, "status")[g["status"]],
                     g["target_date"],
                     g["progress"],
                 )
@@ -163,10 +174,10 @@ class HomeSection:
             actions=tuple(
                 (
                     a["pk"],
-                    _word(Action.Kind, a["kind"]),
+                    _words(Action, "kind")[a["kind"]],
                     a["title"],
                     a["measured_effect"],
-                    _word(Action.Effect, a["effect"]),
+                    _words(Action, "effect")[a["effect"]],
                 )
                 for a in view.actions
             ),

@@ -390,6 +390,11 @@ class Goal(models.Model):
     def is_mentors(self) -> bool:
         return self.owner_side == Side.MENTOR
 
+    @classmethod
+    def kept_q(cls) -> models.Q:
+        """The goals a pair still works on or has reached: every one but those dropped."""
+        return ~models.Q(status=cls.Status.DROPPED)
+
 
 class MentorRequest(models.Model):
     """Mentee-choice mode: a mentee asks one of their best-suited mentors; the mentor answers in time."""

@@ -29,6 +29,11 @@ from .models import (
 Status = Enrollment.Status
 
 
+def person_enrollments(*, person_id: int) -> QuerySet:
+    """The ids of a person's enrollments, in every program and status, as values ({"pk": ...})."""
+    return Enrollment.objects.filter(person_id=person_id).values("pk").order_by()
+
+
 def pending_enrollment_count() -> int:
     """Enrollments waiting for HR's decision, in every program."""
     return Enrollment.objects.filter(status=Status.PENDING).count()

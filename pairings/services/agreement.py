@@ -64,7 +64,7 @@ def agreement_confirm(*, pairing: Pairing, person: Person) -> Agreement:
     """One side confirms. Each side needs a goal of their own first: both learn, both set goals."""
     side = _active(pairing, person)
     agreement = Agreement.objects.select_for_update().get(pairing=pairing)
-    open_goals = set(pairing.goals.exclude(status=Goal.Status.DROPPED).values_list("owner_side", flat=True))
+    open_goals = set(pairing.goals.filter(Goal.kept_q()).values_list("owner_side", flat=True))
     missing = [label for value, label in Side.choices if value not in open_goals]
     if missing:
         raise ValidationError(

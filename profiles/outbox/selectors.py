@@ -13,19 +13,21 @@ from .delivery import STALE_CLAIM, may_have_been_sent_q
 State = Notification.State
 
 
+def _in_app(*, person_id: int, now: datetime) -> QuerySet[Notification]:
+    """What a person sees in the app at `now`: their in-app messages that are due."""
+    return Notification.objects.filter(recipient_id=person_id, in_app=True, due_at__lte=now)
+
+
 def notifications_of(*, person: Person) -> QuerySet[Notification]:
     """What a person sees in the app: their messages that are due, newest first."""
-    return Notification.objects.filter(recipient=person, in_app=True, due_at__lte=timezone.now()).order_by(
-        "-due_at", "-pk"
-    )
+    return _in_app(person_id=person.pk, now=timezone.now()).order_by("-due_at", "-pk")
 
 
 def _unread(*, person_id: int, now: datetime) -> QuerySet:
-    """The definition of a person's unread count: their in-app messages due by `now` and not yet read."""
+    """The definition of a person's unread count: what they see in the app, not yet read."""
     return (
-        Notification.objects.filter(
-            recipient_id=person_id, in_app=True, read_at__isnull=True, due_at__lte=now
-        )
+        _in_app(person_id=person_id, now=now)
+        .filter(read_at__isnull=True)
         .order_by()
         .values("recipient_id")
         .annotate(n=Count("pk"))
