@@ -19,13 +19,15 @@ tests use, costs about 1.3 ms of CPU a message: on two cores it would take the w
   2. 100,000 reminders, four workers: 45,000 more pairings (50,000), planned once (timed), then the tick
      is enqueued for FOUR worker processes (--pool solo each, so one process each: `--concurrency 1`),
      timed the same way. The tick asks the other workers to join (profiles.tasks.send_due_notifications);
-     how many rows each worker sent is read from its log. One run by default (--big-runs): it takes
-     minutes to build and plan.
+     how many rows each worker sent is read from its log. Three runs by default (--big-runs), the same
+     rows made pending again for each: the median is the figure.
   Each run checks at the server that every row's Message-ID arrived exactly once: duplicates and lost
-  messages are counted (and the run fails if there is any).
+  messages are counted (and the run fails if there is any). Each run also prints the CPU a message took
+  in the workers, in PostgreSQL (every postgres process of this host) and in the sink, and how busy the
+  host's cores were: what sets the pace when more workers stop adding throughput.
 
     .venv/bin/python bench/reminders.py [--pairs 5000] [--runs 3] [--big-pairs 50000] [--big-workers 4]
-        [--big-runs 1]
+        [--big-runs 3]
 """
 
 import argparse
@@ -42,6 +44,7 @@ from collections import Counter
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -149,7 +152,9 @@ _MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(\S+)", re.IGNORECASE | re.MULTILI
 
 
 class _SinkSession(asyncio.Protocol):
-    """One SMTP connection: EHLO, MAIL, RCPT, DATA ... "." as RFC 5321 says; every message accepted."""
+    """One SMTP connection: EHLO, MAIL, RCPT, DATA ... "." as RFC 5321 says; every message accepted.
+    It offers PIPELINING (RFC 2920) as nearly every mail server does, and like them answers a group of
+    commands that came together in one write."""
 
     def __init__(self, counts: Counter):
         self.counts = counts
@@ -162,37 +167,40 @@ class _SinkSession(asyncio.Protocol):
 
     def data_received(self, data: bytes):
         self.buffer += data
+        answers = []
         while True:
             if self.in_data:
                 end = self.buffer.find(b"\r\n.\r\n")
                 if end < 0:
-                    return
+                    break
                 content = bytes(self.buffer[: end + 2])
                 del self.buffer[: end + 5]
                 self.in_data = False
                 headers = content.split(b"\r\n\r\n", 1)[0]
                 found = _MESSAGE_ID.search(headers)
                 self.counts[found.group(1).decode() if found else ""] += 1
-                self.transport.write(b"250 2.0.0 Message accepted for delivery\r\n")
+                answers.append(b"250 2.0.0 Message accepted for delivery\r\n")
                 continue
             end = self.buffer.find(b"\r\n")
             if end < 0:
-                return
+                break
             command = bytes(self.buffer[:4]).upper()
             del self.buffer[: end + 2]
             if command == b"EHLO":
-                self.transport.write(b"250-twoway-bench-sink\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                answers.append(b"250-twoway-bench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
             elif command == b"DATA":
                 self.in_data = True
-                self.transport.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                answers.append(b"354 End data with <CR><LF>.<CR><LF>\r\n")
             elif command == b"QUIT":
-                self.transport.write(b"221 Bye\r\n")
+                self.transport.write(b"".join(answers) + b"221 Bye\r\n")
                 self.transport.close()
                 return
             elif command in (b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP"):
-                self.transport.write(b"250 OK\r\n")
+                answers.append(b"250 OK\r\n")
             else:
-                self.transport.write(b"502 Command not implemented\r\n")
+                answers.append(b"502 Command not implemented\r\n")
+        if answers:
+            self.transport.write(b"".join(answers))
 
 
 def _sink_main(port: int, control) -> None:
@@ -261,6 +269,44 @@ _SUCCEEDED = re.compile(
 )
 
 
+class Worker(NamedTuple):
+    pid: int
+    log: Path
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """The CPU (user and system) that process `pid` has used, with its ended `children`'s, from /proc
+    (Linux); 0 once it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11 : 15 if children else 13]) / _TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """The CPU of every postgres process on this host: the server's (with the backends that have ended,
+    as a sender thread's does when its sweep ends) and its running backends'."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if "(postgres)" in stat.read_text():
+                total += cpu_seconds(int(stat.parent.name), children=True)
+        except OSError:
+            continue
+    return total
+
+
+def host_busy_seconds() -> tuple[float, float]:
+    """(CPU seconds busy, CPU seconds in all) of every core since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / _TICKS, sum(fields) / _TICKS
+
+
 @contextmanager
 def workers(count: int, env: dict[str, str], logs: Path):
     """`count` `celery -A mentoring worker --pool solo` processes (one process each), each named for
@@ -291,7 +337,7 @@ def workers(count: int, env: dict[str, str], logs: Path):
                 if process.poll() is not None or time.monotonic() > deadline:
                     sys.exit(f"a worker did not start:\n{log_path.read_text()}")
                 time.sleep(0.2)
-        yield [log_path for _process, log_path in started]
+        yield [Worker(process.pid, log_path) for process, log_path in started]
     finally:
         for process, _log_path in started:
             process.terminate()
@@ -303,11 +349,11 @@ def workers(count: int, env: dict[str, str], logs: Path):
                 process.wait()
 
 
-def sent_by_worker(logs: list[Path], before: list[int]) -> list[int]:
+def sent_by_worker(started: list[Worker], before: list[int]) -> list[int]:
     """How many messages each worker's sweeps sent since `before` (each log's length then)."""
     return [
-        sum(int(m.group(2)) for m in _SUCCEEDED.finditer(log.read_bytes()[offset:]))
-        for log, offset in zip(logs, before, strict=True)
+        sum(int(m.group(2)) for m in _SUCCEEDED.finditer(worker.log.read_bytes()[offset:]))
+        for worker, offset in zip(started, before, strict=True)
     ]
 
 
@@ -342,7 +388,18 @@ def expected_message_ids() -> set[str]:
     return {message_id(n) for n in Notification.objects.only("pk", "created_at").iterator(chunk_size=5000)}
 
 
-def send(sink: Sink, logs: list[Path], expected: int, timeout: float) -> dict:
+def _cpu_now(sink: Sink, started: list[Worker]) -> dict[str, float]:
+    busy, cores = host_busy_seconds()
+    return {
+        "workers": sum(cpu_seconds(worker.pid) for worker in started),
+        "database": postgres_cpu_seconds(),
+        "sink": sink.cpu(),
+        "busy": busy,
+        "cores": cores,
+    }
+
+
+def send(sink: Sink, started: list[Worker], expected: int, timeout: float) -> dict:
     """Enqueue the tick and wait until every row is sent and the sink has every message; then count."""
     from django.db.models import Count
 
@@ -350,21 +407,21 @@ def send(sink: Sink, logs: list[Path], expected: int, timeout: float) -> dict:
     from profiles.models import Notification
 
     sink.take()
-    offsets = [log.stat().st_size for log in logs]
-    cpu = sink.cpu()
-    started = time.perf_counter()
+    offsets = [worker.log.stat().st_size for worker in started]
+    cpu = _cpu_now(sink, started)
+    started_at = time.perf_counter()
     tick.delay()
     while True:
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started_at
         if sink.count() >= expected:
             if Notification.objects.filter(state=Notification.State.SENT).count() == expected:
                 break
         if elapsed > timeout:
             sys.exit(f"timed out after {timeout} s: {sink.count()} messages received")
         time.sleep(0.1)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started_at
+    used = {name: value - cpu[name] for name, value in _cpu_now(sink, started).items()}
     time.sleep(1)  # a message sent twice would arrive about now
-    sink_cpu = sink.cpu() - cpu
     received = sink.take()
     wanted = expected_message_ids()
     duplicates = sum(n - 1 for n in received.values() if n > 1)
@@ -372,15 +429,21 @@ def send(sink: Sink, logs: list[Path], expected: int, timeout: float) -> dict:
     strangers = len(received.keys() - wanted)
     states = dict(Notification.objects.values_list("state").annotate(n=Count("pk")).order_by())
     time.sleep(1)  # the last tasks' "succeeded" lines
-    shares = sent_by_worker(logs, offsets)
+    shares = sent_by_worker(started, offsets)
+    per_message = {name: 1000 * used[name] / expected for name in ("workers", "database", "sink")}
     print(
         f"  sent {expected} in {elapsed:.2f} s ({expected / elapsed:.0f} messages/s); by worker: "
         f"{', '.join(map(str, shares))}; at the server: {sum(received.values())} messages, {duplicates} "
-        f"twice, {lost} lost, {strangers} unknown; the sink used {sink_cpu:.1f} s of CPU"
+        f"twice, {lost} lost, {strangers} unknown"
+    )
+    print(
+        "  CPU a message: "
+        + ", ".join(f"{name} {ms:.2f} ms" for name, ms in per_message.items())
+        + f"; the host's {used['cores'] / elapsed:.0f} cores were {100 * used['busy'] / used['cores']:.0f}% busy"
     )
     if states != {Notification.State.SENT: expected}:
         sys.exit(f"rows not all sent: {states}")
-    return {"seconds": elapsed, "duplicates": duplicates, "lost": lost + strangers}
+    return {"seconds": elapsed, "duplicates": duplicates, "lost": lost + strangers, "cpu_ms": per_message}
 
 
 def size(count: int) -> str:
@@ -417,11 +480,11 @@ def run(args) -> None:
         print(f"  built in {time.perf_counter() - started:.1f} s")
         plans = []
         print("Starting one worker ...")
-        with workers(1, env, logs / "one") as worker_logs:
+        with workers(1, env, logs / "one") as started_workers:
             for number in range(1, args.runs + 1):
                 print(f"Run {number}/{args.runs}, {expected} reminders, 1 worker:")
                 plans.append(plan(expected))
-                small.append(send(sink, worker_logs, expected, timeout=10 * BUDGET_SECONDS))
+                small.append(send(sink, started_workers, expected, timeout=10 * BUDGET_SECONDS))
         if args.big_runs:
             more = args.big_pairs - args.pairs
             big_expected = 2 * args.big_pairs
@@ -430,7 +493,7 @@ def run(args) -> None:
             build(more, first=args.pairs)
             print(f"  built in {time.perf_counter() - started:.1f} s")
             print(f"Starting {args.big_workers} workers ...")
-            with workers(args.big_workers, env, logs / "many") as worker_logs:
+            with workers(args.big_workers, env, logs / "many") as started_workers:
                 for number in range(1, args.big_runs + 1):
                     print(
                         f"Run {number}/{args.big_runs}, {big_expected} reminders, {args.big_workers} workers:"
@@ -441,7 +504,7 @@ def run(args) -> None:
                         Notification.objects.update(
                             state="pending", sent_at=None, attempts=0, claimed_at=None
                         )
-                    big.append(send(sink, worker_logs, big_expected, timeout=10 * BIG_BUDGET_SECONDS))
+                    big.append(send(sink, started_workers, big_expected, timeout=10 * BIG_BUDGET_SECONDS))
 
     if small:  # --runs 0: the many-worker runs only
         median = statistics.median(r["seconds"] for r in small)
@@ -455,6 +518,9 @@ def run(args) -> None:
         )
         print(f"RESULT reminders_plan_seconds={statistics.median(plans):.2f} s")
         print(f"RESULT reminders_throughput_1worker={expected / median:.0f} msgs/s")
+        for name in ("workers", "database", "sink"):
+            ms = statistics.median(r["cpu_ms"][name] for r in small)
+            print(f"RESULT reminders_cpu_per_message_1worker_{name}={ms:.2f} ms")
     if big:
         big_median = statistics.median(r["seconds"] for r in big)
         rate = big_expected / big_median
@@ -463,6 +529,13 @@ def run(args) -> None:
             f"(budget {BIG_BUDGET_SECONDS:.0f} s)"
         )
         print(f"RESULT reminders_{size(big_expected)}_{args.big_workers}workers_seconds={big_median:.2f} s")
+        print(
+            f"RESULT reminders_{size(big_expected)}_{args.big_workers}workers_seconds_max="
+            f"{max(r['seconds'] for r in big):.2f} s"
+        )
+        for name in ("workers", "database", "sink"):
+            ms = statistics.median(r["cpu_ms"][name] for r in big)
+            print(f"RESULT reminders_cpu_per_message_{args.big_workers}workers_{name}={ms:.2f} ms")
         print(f"RESULT reminders_plan_{size(big_expected)}_seconds={big_plan:.2f} s")
         print(f"RESULT reminders_throughput_{args.big_workers}workers={rate:.0f} msgs/s")
         print(
@@ -484,7 +557,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--big-pairs", type=int, default=50000, help="pairings of the many-worker runs")
     parser.add_argument("--big-workers", type=int, default=4)
-    parser.add_argument("--big-runs", type=int, default=1, help="0: only the one-worker runs")
+    parser.add_argument("--big-runs", type=int, default=3, help="0: only the one-worker runs")
     parser.add_argument("--smtp-port", type=int, default=SMTP_PORT)
     args = parser.parse_args()
 

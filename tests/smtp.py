@@ -9,6 +9,7 @@ server.arrived.wait(10)              # ... until it has arrived ...
 server.release()                     # ... and answered only now (if its client is still there)
 server.refuse_next(1, code=451, after=2)  # the 3rd message from now is refused (451: later; 550: never)
 server.refuse_always("a@x.test")     # every message to this address is refused with 550
+SmtpServer(pipelining=False)         # a server that does not offer PIPELINING (most do: the default)
 """
 
 import asyncio
@@ -54,6 +55,12 @@ class _Handler:
     server: "SmtpServer"
     delay: float = 0.0
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's
+        session.host_name = hostname
+        if self.server.pipelining:  # aiosmtpd reads pipelined commands in turn; it only does not say so
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         refusal = self.server._refusal(list(envelope.rcpt_tos))
         if refusal is not None:
@@ -74,6 +81,7 @@ class SmtpServer:
     port: int = field(default_factory=free_port)
     delay: float = 0.0
     keep: bool = True
+    pipelining: bool = True
     received: list[Received] = field(default_factory=list)
     count: int = 0
     arrived: threading.Event = field(default_factory=threading.Event)
