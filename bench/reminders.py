@@ -360,6 +360,16 @@ def sent_by_worker(started: list[Worker], before: list[int]) -> list[int]:
 # --- Runs ------------------------------------------------------------------------------------------------------
 
 
+def vacuum_outbox() -> None:
+    """Vacuum the outbox's table after a run's rows are deleted or made pending again, as autovacuum
+    would between two mornings (this host's PostgreSQL may run with it off): each run then starts from a
+    table like the first run's, not one holding every earlier run's dead rows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) profiles_notification")
+
+
 def plan(expected: int, *, fresh: bool = True) -> float:
     """Plan the overdue reminders (all of them again when `fresh`); every planned row is made due now."""
     from django.utils import timezone
@@ -369,6 +379,7 @@ def plan(expected: int, *, fresh: bool = True) -> float:
 
     if fresh:
         Notification.objects.all().delete()
+        vacuum_outbox()
     started = time.perf_counter()
     notifications_plan()
     elapsed = time.perf_counter() - started
@@ -504,6 +515,7 @@ def run(args) -> None:
                         Notification.objects.update(
                             state="pending", sent_at=None, attempts=0, claimed_at=None
                         )
+                        vacuum_outbox()
                     big.append(send(sink, started_workers, big_expected, timeout=10 * BIG_BUDGET_SECONDS))
 
     if small:  # --runs 0: the many-worker runs only
