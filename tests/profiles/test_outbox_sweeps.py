@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from checkins.tasks import tick
@@ -21,7 +21,7 @@ from mentoring.celery import app
 from profiles import outbox
 from profiles.models import Notification
 from profiles.outbox import ROWS_PER_SWEEP, Message
-from profiles.outbox.delivery import _claim, message_id
+from profiles.outbox.delivery import _CLAIM_ONE_SQL, _claim, _claims_in_due_order, message_id
 from tests.factories import PersonFactory
 from tests.smtp import SmtpServer
 from tests.workers import celery_worker, database_url_of_test_db, wait_for
@@ -33,7 +33,7 @@ SUCCEEDED = re.compile(
 )
 
 
-def _due_rows(count: int) -> list[int]:
+def _due_rows(count: int, period: str = "2026-W49") -> list[int]:
     """`count` emails due a minute ago, to a few people (each row its own subject)."""
     people = [PersonFactory() for _ in range(4)]
     due = timezone.now() - timedelta(minutes=1)
@@ -43,7 +43,7 @@ def _due_rows(count: int) -> list[int]:
                 recipient=people[n % len(people)],
                 kind=Notification.Kind.CHECKIN_OVERDUE,
                 subject=f"pairing:{n}",
-                period="2026-W49",
+                period=period,
                 title=f"Reminder {n}",
                 body="A short call counts.",
                 link="/mentoring/",
@@ -95,6 +95,49 @@ def test_claimers_on_their_own_connections_never_take_the_same_row():
     assert len(every) == len(set(every)) == len(ids) and set(every) == ids
     assert all(claimed), f"each claimer should have taken rows side by side, got {list(map(len, claimed))}"
     assert set(Notification.objects.values_list("state", flat=True)) == {State.SENDING}
+
+
+def _claim_plan() -> str:
+    """The plan PostgreSQL keeps for a claim on this connection once psycopg has prepared it (the generic
+    plan, made without the values), for the statement _claim() sends."""
+    numbered = iter(range(1, 6))
+    sql = re.sub("%s", lambda _match: f"${next(numbered)}", _CLAIM_ONE_SQL.format(only="", paused=""))
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        cursor.execute(
+            f"PREPARE claim_plan(timestamptz, bigint, timestamptz, timestamptz, timestamptz) AS {sql}"
+        )
+        try:
+            cursor.execute("EXPLAIN EXECUTE claim_plan(now(), NULL, now(), now(), now())")
+            return "\n".join(line for (line,) in cursor.fetchall())
+        finally:
+            cursor.execute("DEALLOCATE claim_plan")
+            cursor.execute("RESET plan_cache_mode")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_walk_the_pending_index_even_when_the_statistics_have_not_seen_the_rows():
+    # The first morning of a new deployment: 20,000 reminders planned into an outbox table that has
+    # never been analyzed (autovacuum gets to it a minute or more later, or never when it is off, as on
+    # this host's PostgreSQL). The rows are copies of one planned row, written at once.
+    (seed,) = _due_rows(1, period="seed")
+    columns = [f.column for f in Notification._meta.concrete_fields if f.column != "id"]
+    copied = ["'batch-' || n" if column == "period" else column for column in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO profiles_notification ({', '.join(columns)}) "  # noqa: S608 - the model's columns
+            f"SELECT {', '.join(copied)} FROM profiles_notification, generate_series(1, 20000) AS n "
+            "WHERE id = %s",
+            [seed],
+        )
+
+    # Reproduced: left to the statistics, each claim reads every pending row and sorts them.
+    assert "Sort" in _claim_plan()
+    with _claims_in_due_order():
+        plan = _claim_plan()
+    assert "Index Scan using notification_claim_order" in plan and "Sort" not in plan, plan
+    # The setting is the sweep's alone: the connection plans as before once it is over.
+    assert "Sort" in _claim_plan()
 
 
 def _sent_by(log_path: Path) -> int:
