@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,12 +10,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from common.once import AlreadySaved, save_once
-from common.text import choice_labels
+from common.text import choice_words
 from common.views import form_errors, id_param
 from pairings.models import Goal, Side
 from pairings.selectors import pairing_get_for_user, side_of
@@ -103,21 +101,9 @@ class CheckInCard:
             pk=checkin["pk"],
             happened_on=checkin["happened_on"],
             duration_minutes=checkin["duration_minutes"],
-            format_label=_words(CheckIn, "meeting_format")[checkin["meeting_format"]],
+            format_label=choice_words(CheckIn, "meeting_format")[checkin["meeting_format"]],
             visible=checkin["visible"],
         )
-
-
-def _words(model, field: str) -> dict:
-    """A field's choices as {value: word} in the current language (common.text.choice_labels: plain
-    strings, as the sections are keys of the fragments cache). Made once per language: a page asks for
-    them for every goal, action and check-in it shows."""
-    return _words_in(model, field, get_language())
-
-
-@cache
-def _words_in(model, field: str, language: str) -> dict:
-    return choice_labels(model._meta.get_field(field))
 
 
 @dataclass(frozen=True)
@@ -162,9 +148,9 @@ class HomeSection:
             goal_review_due=view.goal_review_due,
             goals=tuple(
                 (
-                    _words(Goal, "owner_side")[g["owner_side"]],
+                    choice_words(Goal, "owner_side")[g["owner_side"]],
                     g["title"],
-                    _words(Goal, "status")[g["status"]],
+                    choice_words(Goal, "status")[g["status"]],
                     g["target_date"],
                     g["progress"],
                 )
@@ -174,10 +160,10 @@ class HomeSection:
             actions=tuple(
                 (
                     a["pk"],
-                    _words(Action, "kind")[a["kind"]],
+                    choice_words(Action, "kind")[a["kind"]],
                     a["title"],
                     a["measured_effect"],
-                    _words(Action, "effect")[a["effect"]],
+                    choice_words(Action, "effect")[a["effect"]],
                 )
                 for a in view.actions
             ),

@@ -48,24 +48,23 @@ class PipeliningMixin:
         size = f" SIZE={len(msg)}" if self.has_extn("size") else ""
         commands = [f"MAIL FROM:{_envelope_address(from_addr)}{size}"]
         commands += [f"RCPT TO:{_envelope_address(address)}" for address in to_addrs] + ["DATA"]
-        group = "".join(f"{command}\r\n" for command in commands)
-        if group.count("\r") != len(commands) or group.count("\n") != len(commands):
+        if any("\r" in command or "\n" in command for command in commands):
             raise ValueError("an SMTP command may not contain a carriage return or line feed")
-        self.send(group)
+        self.send("".join(f"{command}\r\n" for command in commands))
 
-        code, answer = self._answer()
+        code, answer = self.getreply()
         if code != 250:
             self._after_refusal(code, len(commands) - 1)
             raise smtplib.SMTPSenderRefused(code, answer, from_addr)
         refused = {}
         for address in to_addrs:
-            code, answer = self._answer()
+            code, answer = self.getreply()
             if code not in (250, 251):
                 refused[address] = (code, answer)
             if code == 421:
                 self.close()
                 raise smtplib.SMTPRecipientsRefused(refused)
-        code, answer = self._answer()
+        code, answer = self.getreply()
         if len(refused) == len(to_addrs):
             self._after_refusal(code, 0)
             raise smtplib.SMTPRecipientsRefused(refused)
@@ -74,17 +73,11 @@ class PipeliningMixin:
             raise smtplib.SMTPDataError(code, answer)
         content = _LINE_START_DOT.sub(b"..", msg)
         self.send(content + (b"" if content.endswith(b"\r\n") else b"\r\n") + b".\r\n")
-        code, answer = self._answer()
+        code, answer = self.getreply()
         if code != 250:
             self._after_refusal(code, 0)
             raise smtplib.SMTPDataError(code, answer)
         return refused
-
-    def _answer(self) -> tuple[int, bytes]:
-        code, answer = self.getreply()
-        if self.debuglevel > 0:
-            self._print_debug("reply:", (code, answer))
-        return code, answer
 
     def _after_refusal(self, code: int, unread: int) -> None:
         """Leave the connection ready for the next message after a refusal answered `code`: closed
@@ -94,13 +87,13 @@ class PipeliningMixin:
         for _ in range(unread):
             if last == 421:
                 break
-            last = self._answer()[0]
+            last = self.getreply()[0]
         if last == 421:
             self.close()
             return
         if last == 354:
             self.send(b".\r\n")
-            self._answer()
+            self.getreply()
         self._rset()
 
 

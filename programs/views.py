@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from common.counts import CountedPaginator
-from common.text import choice_labels
+from common.text import choice_words
 from common.views import flash_error, form_errors
 from profiles import selectors as profile_selectors
 from profiles.permissions import hr_admin_required, person_required
@@ -292,8 +292,9 @@ def _enrollment_rows(enrollments, program: Program) -> dict:
     the rows as values (the choices' labels translated once per value, each row's topics as one line),
     the cells' labels (a phone shows them beside each value) and the decision's options. The page and a
     decided row (htmx) both render with it."""
-    field = Enrollment._meta.get_field
-    roles, formats, statuses = (choice_labels(field(name)) for name in ("role", "preferred_format", "status"))
+    roles, formats, statuses = (
+        choice_words(Enrollment, name) for name in ("role", "preferred_format", "status")
+    )
     topics = selectors.topic_names(enrollment_ids=[enrollment.pk for enrollment in enrollments])
     rows = []
     for enrollment in enrollments:

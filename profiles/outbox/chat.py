@@ -26,13 +26,12 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from urllib3.exceptions import NewConnectionError
 
 from ..models import Notification, NotificationPreference
-from .planning import language_of
+from .planning import absolute_link, language_of, preferences_link
 from .preferences import slack_configured, teams_configured
 
 Channel = Notification.Channel
@@ -88,10 +87,6 @@ def _retry_after(response: requests.Response) -> float:
         return 60.0
 
 
-def _absolute(link: str) -> str:
-    return link if link.startswith(("http://", "https://")) else settings.SITE_URL + link
-
-
 def _mrkdwn(text: str) -> str:
     """Text as Slack's mrkdwn shows it literally (Slack asks for these three escaped)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -100,8 +95,8 @@ def _mrkdwn(text: str) -> str:
 def slack_message(notification: Notification) -> dict:
     """The direct message's words: the email's title, body, link and why, in the reader's language."""
     with override(language_of(notification.recipient or notification.login)):
-        link = _absolute(notification.link) if notification.link else ""
-        preferences = settings.SITE_URL + reverse("checkins:preferences")
+        link = absolute_link(notification.link) if notification.link else ""
+        preferences = preferences_link()
         body = _mrkdwn(notification.body)[:SLACK_TEXT_LIMIT]
         text = f"*{_mrkdwn(notification.title)}*\n{body}"
         if link:
@@ -151,7 +146,11 @@ def teams_card(notification: Notification) -> dict:
         }
         if notification.link:
             card["actions"] = [
-                {"type": "Action.OpenUrl", "title": _("Open in Twoway"), "url": _absolute(notification.link)}
+                {
+                    "type": "Action.OpenUrl",
+                    "title": _("Open in Twoway"),
+                    "url": absolute_link(notification.link),
+                }
             ]
     return {
         "type": "message",

@@ -35,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import Enum
-from functools import cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -43,7 +42,7 @@ from django.core.mail import mailers
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -52,7 +51,7 @@ from ..models import Notification, NotificationPreference, Person, User
 from .chat import ChatFailure, ChatSender, chat_skip_reason
 from .invitations import invitation_for
 from .mime import OutboxEmail
-from .planning import Message, language_of, plan
+from .planning import Message, absolute_link, language_of, plan, preferences_link
 from .preferences import ESSENTIAL, NOT_CHOSEN, SECRET, teams_configured, unsubscribe_token
 
 log = logging.getLogger(__name__)
@@ -220,17 +219,6 @@ def message_id(notification: Notification) -> str:
     return f"<twoway.{notification.pk}.{int(notification.created_at.timestamp())}@{domain}>"
 
 
-@cache
-def _site_page(name: str, site: str, prefix: str, urlconf: str | None) -> str:
-    """The full address of a page that takes no arguments, the same in every email of this `site`,
-    script `prefix` and `urlconf` (reverse() costs 50 microseconds, a twentieth of a message's)."""
-    return site + reverse(name)
-
-
-def _absolute(link: str) -> str:
-    return link if link.startswith(("http://", "https://")) else settings.SITE_URL + link
-
-
 def _with_invitation(message: OutboxEmail, subject: str) -> OutboxEmail:
     """Add the calendar invitation of what the message is about, when there is one: as the calendar
     alternative (the invitation) and as an invite.ics attachment (for mail programs that show only
@@ -258,10 +246,8 @@ def _email_in_language(notification: Notification) -> OutboxEmail:
     context = {
         "n": notification,
         "name": recipient.full_name if recipient else "",
-        "link": _absolute(notification.link) if notification.link else "",
-        "preferences": _site_page(
-            "checkins:preferences", settings.SITE_URL, get_script_prefix(), get_urlconf()
-        ),
+        "link": absolute_link(notification.link) if notification.link else "",
+        "preferences": preferences_link(),
         "essential": essential,
         # An invitation or a login email: the person asked for it (or HR did), so no email choices apply.
         "asked": notification.kind in NOT_CHOSEN,
